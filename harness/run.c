@@ -864,8 +864,10 @@ int run_scenario(const struct run_opts *o, const struct scenario *sc, struct sce
 	sandbox_env_free(x.envp);
 	free(x.argv);
 	free(x.skews);
-	sandbox_release(&x.sb, o->keep, o->keep_failed, failed || r->status == SCEN_ERROR,
-			&r->kept_at);
+	/* An interrupted run leaves nothing behind: its tree is no evidence of
+	 * anything, and the user asked it to stop. */
+	sandbox_release(&x.sb, o->keep, o->keep_failed && rc != -EINTR,
+			failed || r->status == SCEN_ERROR, &r->kept_at);
 	r->duration_s = (double)(clock_now_ns() - t0) / 1e9;
 	return rc == -EINTR ? -EINTR : 0;
 }
