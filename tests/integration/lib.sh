@@ -14,9 +14,14 @@ fail() {
 	exit 1
 }
 
-# jq-like: json_get FILE PYTHON-EXPRESSION-over-r
+# json_get FILE EXPRESSION: prints a Python expression over r, the document.
 json_get() {
 	"$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# json_check FILE CODE: runs Python statements over r; they sys.exit(1) to fail.
+json_check() {
+	"$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); exec(sys.argv[2])' "$1" "$2"
 }
 
 # Validates a results.json against harness/results.schema.json.

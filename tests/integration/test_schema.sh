@@ -15,6 +15,6 @@ PY
 if "$PYTHON" tests/integration/validate_results.py harness/results.schema.json "$WORK/broken.json" 2>/dev/null; then
 	fail "the schema accepted a broken results file"
 fi
-json_get "$WORK/r/results.json" "r['scenarios'][1]['status'] == 'skip' and r['scenarios'][1]['reason'] or sys.exit(1)" >/dev/null ||
+json_check "$WORK/r/results.json" "r['scenarios'][1]['status'] == 'skip' and r['scenarios'][1]['reason'] or sys.exit(1)" ||
 	fail "the strict scenario was not skipped with a reason at the seed level"
 echo "schema: real output validates, a broken one does not"
