@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """importlib_metadata.py: Python's own importlib.metadata behind the
 cachetorture protocol (harness/PROTOCOL.md). It never caches: every query
-scans, so it is a correct peer for every check except I4.
+scans, so it is a correct peer for every check except I4. The only glue
+besides the output format is a rescan when the path entry moved during a
+scan (see entry_lines), without which importlib answers views that never
+existed under churn.
 
 It is also the example of how to put your own implementation under test:
 
@@ -24,20 +27,58 @@ import importlib.metadata
 import os
 import sys
 
+MAX_SCANS = 16
+
+
+def entry_stamp(entry):
+    """The path entry's stamp: any rename in or out of it changes this."""
+    try:
+        st = os.stat(entry)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def forget_lookups():
+    """importlib.metadata memoizes directory listings in-process, keyed by
+    mtime; a rescan after a change that restored the mtime must not get the
+    old listing back."""
+    fast_path = getattr(importlib.metadata, "FastPath", None)
+    for name in ("__new__", "lookup"):
+        clear = getattr(getattr(fast_path, name, None), "cache_clear", None)
+        if clear:
+            clear()
+
+
+def entry_lines(index, entry, reduced):
+    """One path entry's lines, from a scan the entry did not change under.
+
+    importlib lists the directory and reads each entry_points.txt later; a
+    distribution upgraded in between (new version in, old one out) would give
+    a view with neither, which never existed. So, as the reference does,
+    scan again while the entry's stamp moved during the scan (bounded)."""
+    for _ in range(MAX_SCANS):
+        before = entry_stamp(entry)
+        forget_lookups()
+        lines = []
+        # Missing entries, files and zip archives contribute nothing.
+        if os.path.isdir(entry):
+            for dist in importlib.metadata.distributions(path=[entry]):
+                name = dist._path.name  # the metadata directory
+                for ep in dist.entry_points:
+                    fields = (ep.group, ep.name, ep.value)
+                    if not reduced:
+                        fields = (str(index), name) + fields
+                    lines.append("\t".join(fields).encode("utf-8", "surrogateescape"))
+        if entry_stamp(entry) == before:
+            break
+    return lines
+
 
 def answer(entries, reduced=False):
     lines = []
     for index, entry in enumerate(entries):
-        # Missing entries, files and zip archives contribute nothing.
-        if not os.path.isdir(entry):
-            continue
-        for dist in importlib.metadata.distributions(path=[entry]):
-            name = dist._path.name  # the metadata directory
-            for ep in dist.entry_points:
-                fields = (ep.group, ep.name, ep.value)
-                if not reduced:
-                    fields = (str(index), name) + fields
-                lines.append("\t".join(fields).encode("utf-8", "surrogateescape"))
+        lines += entry_lines(index, entry, reduced)
     lines = sorted(set(lines)) if reduced else sorted(lines)
     return b"".join(line + b"\n" for line in lines)
 
