@@ -52,7 +52,7 @@ static const char usage_text[] =
 	"  --view full|reduced  reduced: the implementation answers distinct G<TAB>N<TAB>V lines\n"
 	"  --out DIR            write DIR/results.json\n"
 	"  --workdir DIR        scratch directories go here (default $TMPDIR, else /tmp)\n"
-	"  --settle-ms MS       the settle time (default 2200)\n"
+	"  --settle-ms MS       the settle time of scenarios that set none (default 2200)\n"
 	"  --keep               keep every scratch directory\n"
 	"  --no-keep-failed     remove a failed scenario's scratch directory too\n"
 	"                       (by default it is kept, renamed *.failed)\n"

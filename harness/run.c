@@ -528,7 +528,10 @@ static int run_step(struct runner *x, const struct step *st, uint32_t round, uin
 
 		if (last < x->still_since)
 			last = x->still_since;
-		sleep_until(last + (int64_t)x->o->settle_ms * 1000000, x->o->stop);
+		/* The scenario's own settle time, else the harness's. */
+		int settle = x->sc->settle_ms > 0 ? x->sc->settle_ms : x->o->settle_ms;
+
+		sleep_until(last + (int64_t)settle * 1000000, x->o->stop);
 		return 0;
 	}
 	case STEP_SLEEP:
