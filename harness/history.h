@@ -41,8 +41,8 @@ struct hentry {
 };
 
 enum hquery_flag {
-	HQ_WARM = 1u << 0,	    /* tree still for the settle time and primed: I4 expects no scan */
-	HQ_TIMED_OUT = 1u << 1,	    /* killed, with its process group, past the bound */
+	HQ_WARM = 1u << 0,	/* tree still for the settle time and primed: I4 expects no scan */
+	HQ_TIMED_OUT = 1u << 1, /* killed, with its process group, past the bound */
 	HQ_SPAWN_FAILED = 1u << 2,  /* the harness could not start it (an environment error) */
 	HQ_OUT_TRUNCATED = 1u << 3, /* stdout exceeded the harness's cap */
 	HQ_HERD = 1u << 4,	    /* released at a barrier with others */

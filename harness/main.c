@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_PASS 0
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
-#define EXIT_ENV 3
+#define EXIT_PASS	 0
+#define EXIT_FAIL	 1
+#define EXIT_USAGE	 2
+#define EXIT_ENV	 3
 #define EXIT_INTERRUPTED 130
 
 /* The one piece of mutable global state: raised by a signal. */
@@ -36,34 +36,34 @@ static volatile sig_atomic_t stop_flag;
 static int stop_pipe[2] = {-1, -1};
 
 static const char usage_text[] =
-	"usage: cachetorture run --impl CMD [--scenario FILE|DIR]... [options]\n"
-	"       cachetorture check FILE|DIR...\n"
-	"       cachetorture view PATH...\n"
-	"       cachetorture gen [--seed N] [--first N] --dists N DIR\n"
-	"\n"
-	"run: torture the implementation CMD (split into words like a shell would,\n"
-	"without a shell) with the scenarios given (default: ./scenarios).\n"
-	"  --impl CMD           the implementation; path entries are appended to its words\n"
-	"  --scenario FILE|DIR  a scenario file, or every *.json in a directory (repeatable)\n"
-	"  --seed N             use seed N instead of each scenario's own\n"
-	"  --repeat K           run every scenario's rounds K times over\n"
-	"  --workers N          every herd and stream uses N workers\n"
-	"  --level seed|strict  strict also runs the strict-level scenarios (default seed)\n"
-	"  --view full|reduced  reduced: the implementation answers distinct G<TAB>N<TAB>V lines\n"
-	"  --out DIR            write DIR/results.json\n"
-	"  --workdir DIR        scratch directories go here (default $TMPDIR, else /tmp)\n"
-	"  --settle-ms MS       the settle time of scenarios that set none (default 2200)\n"
-	"  --keep               keep every scratch directory\n"
-	"  --no-keep-failed     remove a failed scenario's scratch directory too\n"
-	"                       (by default it is kept, renamed *.failed)\n"
-	"check: load scenario files and report the first error of each.\n"
-	"view: print the answer a conforming implementation gives for PATH...\n"
-	"gen: write a site-packages tree of N distributions into DIR.\n"
-	"\n"
-	"Relative paths among CMD's words are made absolute: queries run elsewhere.\n"
-	"exit status: 0 every scenario passed or was skipped with a reason; 1 a check\n"
-	"failed; 2 bad usage or a bad scenario file; 3 the environment failed (a\n"
-	"scenario could not be run: results are incomplete); 130 interrupted.\n";
+    "usage: cachetorture run --impl CMD [--scenario FILE|DIR]... [options]\n"
+    "       cachetorture check FILE|DIR...\n"
+    "       cachetorture view PATH...\n"
+    "       cachetorture gen [--seed N] [--first N] --dists N DIR\n"
+    "\n"
+    "run: torture the implementation CMD (split into words like a shell would,\n"
+    "without a shell) with the scenarios given (default: ./scenarios).\n"
+    "  --impl CMD           the implementation; path entries are appended to its words\n"
+    "  --scenario FILE|DIR  a scenario file, or every *.json in a directory (repeatable)\n"
+    "  --seed N             use seed N instead of each scenario's own\n"
+    "  --repeat K           run every scenario's rounds K times over\n"
+    "  --workers N          every herd and stream uses N workers\n"
+    "  --level seed|strict  strict also runs the strict-level scenarios (default seed)\n"
+    "  --view full|reduced  reduced: the implementation answers distinct G<TAB>N<TAB>V lines\n"
+    "  --out DIR            write DIR/results.json\n"
+    "  --workdir DIR        scratch directories go here (default $TMPDIR, else /tmp)\n"
+    "  --settle-ms MS       the settle time of scenarios that set none (default 2200)\n"
+    "  --keep               keep every scratch directory\n"
+    "  --no-keep-failed     remove a failed scenario's scratch directory too\n"
+    "                       (by default it is kept, renamed *.failed)\n"
+    "check: load scenario files and report the first error of each.\n"
+    "view: print the answer a conforming implementation gives for PATH...\n"
+    "gen: write a site-packages tree of N distributions into DIR.\n"
+    "\n"
+    "Relative paths among CMD's words are made absolute: queries run elsewhere.\n"
+    "exit status: 0 every scenario passed or was skipped with a reason; 1 a check\n"
+    "failed; 2 bad usage or a bad scenario file; 3 the environment failed (a\n"
+    "scenario could not be run: results are incomplete); 130 interrupted.\n";
 
 static void on_signal(int sig)
 {
@@ -300,15 +300,16 @@ static void iso_now(char *buf, size_t len)
 static int cmd_run(int argc, char **argv, const char *prog)
 {
 	static const struct option longopts[] = {
-		{"impl", required_argument, NULL, 'i'},	    {"scenario", required_argument, NULL, 's'},
-		{"seed", required_argument, NULL, 'S'},	    {"repeat", required_argument, NULL, 'r'},
-		{"workers", required_argument, NULL, 'w'},  {"level", required_argument, NULL, 'l'},
-		{"view", required_argument, NULL, 'v'},	    {"out", required_argument, NULL, 'o'},
-		{"workdir", required_argument, NULL, 'd'},  {"settle-ms", required_argument, NULL, 'T'},
-		{"keep", no_argument, NULL, 'k'},	    {"no-keep-failed", no_argument, NULL, 'K'},
-		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"impl", required_argument, NULL, 'i'},    {"scenario", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'S'},    {"repeat", required_argument, NULL, 'r'},
+	    {"workers", required_argument, NULL, 'w'}, {"level", required_argument, NULL, 'l'},
+	    {"view", required_argument, NULL, 'v'},    {"out", required_argument, NULL, 'o'},
+	    {"workdir", required_argument, NULL, 'd'}, {"settle-ms", required_argument, NULL, 'T'},
+	    {"keep", no_argument, NULL, 'k'},	       {"no-keep-failed", no_argument, NULL, 'K'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
-	struct run_opts o = {.repeat = 1, .level = LEVEL_SEED, .keep_failed = true, .settle_ms = 2200};
+	struct run_opts o = {
+	    .repeat = 1, .level = LEVEL_SEED, .keep_failed = true, .settle_ms = 2200};
 	struct paths args = {0}, files = {0};
 	const char *impl = NULL, *out = NULL;
 	char **words = NULL, *json_path = NULL;
@@ -331,18 +332,21 @@ static int cmd_run(int argc, char **argv, const char *prog)
 			break;
 		case 'S':
 			if (parse_u64(optarg, (1ULL << 53), &v))
-				die_usage("--seed: '%s' is not a number between 0 and 2^53", optarg);
+				die_usage("--seed: '%s' is not a number between 0 and 2^53",
+					  optarg);
 			o.seed = v;
 			o.seed_given = true;
 			break;
 		case 'r':
 			if (parse_u64(optarg, 10000, &v) || v == 0)
-				die_usage("--repeat: '%s' is not a number between 1 and 10000", optarg);
+				die_usage("--repeat: '%s' is not a number between 1 and 10000",
+					  optarg);
 			o.repeat = (int)v;
 			break;
 		case 'w':
 			if (parse_u64(optarg, 1024, &v) || v == 0)
-				die_usage("--workers: '%s' is not a number between 1 and 1024", optarg);
+				die_usage("--workers: '%s' is not a number between 1 and 1024",
+					  optarg);
 			o.workers = (int)v;
 			break;
 		case 'l':
@@ -367,7 +371,8 @@ static int cmd_run(int argc, char **argv, const char *prog)
 			break;
 		case 'T':
 			if (parse_u64(optarg, 600000, &v))
-				die_usage("--settle-ms: '%s' is not a number of milliseconds", optarg);
+				die_usage("--settle-ms: '%s' is not a number of milliseconds",
+					  optarg);
 			o.settle_ms = (int)v;
 			break;
 		case 'k':
@@ -390,7 +395,8 @@ static int cmd_run(int argc, char **argv, const char *prog)
 		die_usage("%s", "run: --impl is required");
 	rc = words_split(impl, &words, &nwords, &where);
 	if (rc == -EINVAL) {
-		fprintf(stderr, "cachetorture: --impl: unterminated quote or escape at offset %zu\n",
+		fprintf(stderr,
+			"cachetorture: --impl: unterminated quote or escape at offset %zu\n",
 			where);
 		return EXIT_USAGE;
 	}
@@ -437,6 +443,9 @@ static int cmd_run(int argc, char **argv, const char *prog)
 	o.self = prog;
 	o.stop = &stop_flag;
 	json_object_seed(0); /* before any thread: jansson's hash seed */
+	/* The scratch trees' modes must not depend on the caller's umask: a
+	 * 077 umask would make them unusable to queries of another uid. */
+	umask(022);
 	{
 		/* Every worker of a herd holds three or four pipes: a herd of a few
 		 * hundred needs more than the default 1024 descriptors. */
@@ -556,10 +565,10 @@ static int cmd_view(int argc, char **argv)
 static int cmd_gen(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"seed", required_argument, NULL, 's'},
-		{"first", required_argument, NULL, 'f'},
-		{"dists", required_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
+	    {"seed", required_argument, NULL, 's'},
+	    {"first", required_argument, NULL, 'f'},
+	    {"dists", required_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t seed = 1, first = 0, n = 0;
 	bool have_n = false;

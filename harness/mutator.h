@@ -39,28 +39,28 @@ struct mlist {
 };
 
 struct mentry {
-	struct mlist dists;   /* installed now */
-	struct mlist other;   /* branch-switch: the other branch's distributions */
+	struct mlist dists; /* installed now */
+	struct mlist other; /* branch-switch: the other branch's distributions */
 	bool has_other;
 	struct timespec other_mtime; /* the entry's mtime when the other branch was left */
-	char *stash;	      /* owned: where the other branch's own distributions wait */
+	char *stash;		     /* owned: where the other branch's own distributions wait */
 	uint64_t next_index;
 };
 
 struct mutator {
 	pthread_mutex_t lock;
-	struct sandbox *sb;   /* borrowed */
-	struct history *h;    /* borrowed */
-	struct watch *w;      /* borrowed, may be NULL */
+	struct sandbox *sb; /* borrowed */
+	struct history *h;  /* borrowed */
+	struct watch *w;    /* borrowed, may be NULL */
 	uint64_t seed;
 	struct rng rng;
-	struct mentry *ents;  /* by directory index */
-	char *cache_root;     /* owned, NULL when the implementation has none */
-	unsigned serial;      /* unique names under stage/ */
+	struct mentry *ents; /* by directory index */
+	char *cache_root;    /* owned, NULL when the implementation has none */
+	unsigned serial;     /* unique names under stage/ */
 	int64_t last_change_ns;
-	int64_t window_ns;    /* installer-like writes spread over this (PROTOCOL §6) */
-	uint64_t ops;	      /* operations applied */
-	char err[512];	      /* why the last call failed */
+	int64_t window_ns; /* installer-like writes spread over this (PROTOCOL §6) */
+	uint64_t ops;	   /* operations applied */
+	char err[512];	   /* why the last call failed */
 };
 
 /* Builds the model of every directory entry (the fixture must be in place)

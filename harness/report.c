@@ -63,8 +63,9 @@ static json_t *example_json(const struct check_example *ex)
 	json_object_set_new(o, "query", ex->query >= 0 ? json_integer(ex->query) : json_null());
 	json_object_set_new(o, "worker", ex->worker >= 0 ? json_integer(ex->worker) : json_null());
 	if (ex->query >= 0)
-		json_object_set_new(o, "interval_s",
-				    json_pack("[f,f]", (double)ex->start_ns / 1e9, (double)ex->end_ns / 1e9));
+		json_object_set_new(
+		    o, "interval_s",
+		    json_pack("[f,f]", (double)ex->start_ns / 1e9, (double)ex->end_ns / 1e9));
 	else
 		json_object_set_new(o, "interval_s", json_null());
 	json_object_set_new(o, "entry", ex->entry >= 0 ? json_integer(ex->entry) : json_null());
@@ -80,30 +81,32 @@ static json_t *scenario_json(const struct scen_result *r)
 	const struct check_figures *f = &r->verdict.fig;
 	json_t *o = json_object(), *checks = json_array(), *fig;
 
-	json_object_set_new(o, "name", json_string(r->name));
+	/* A name is a file name, bytes like a path: json_string() refuses one
+	 * that is not UTF-8, and the required "name" would go missing. */
+	json_object_set_new(o, "name", bytes_string(r->name));
 	json_object_set_new(o, "path", bytes_string(r->path));
 	json_object_set_new(o, "status", json_string(scen_status_name(r->status)));
 	json_object_set_new(o, "reason", bytes_string(r->reason));
 	json_object_set_new(o, "seed", json_integer((json_int_t)r->seed));
 	json_object_set_new(o, "duration_s", json_real(r->duration_s));
-	fig = json_pack("{s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f},s:o,s:o,s:I}",
-			"queries", (json_int_t)f->queries, "answered", (json_int_t)f->answered,
-			"scans", f->scans_known ? json_integer((json_int_t)f->scanned) : json_null(),
-			"warm_queries", (json_int_t)f->warm, "warm_scans", (json_int_t)f->warm_scanned,
-			"stale", (json_int_t)f->stale, "torn", (json_int_t)f->torn,
-			"states", (json_int_t)r->states, "mutations", (json_int_t)r->mutations,
-			"latency_ms", "p50", f->latency_p50_ms, "p99", f->latency_p99_ms, "max",
-			f->latency_max_ms, "release_skew_ms",
-			r->herds ? json_real(r->skew_p50_ms) : json_null(), "release_skew_max_ms",
-			r->herds ? json_real(r->skew_max_ms) : json_null(), "herds",
-			(json_int_t)r->herds);
+	fig = json_pack(
+	    "{s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f},s:o,s:o,s:I}", "queries",
+	    (json_int_t)f->queries, "answered", (json_int_t)f->answered, "scans",
+	    f->scans_known ? json_integer((json_int_t)f->scanned) : json_null(), "warm_queries",
+	    (json_int_t)f->warm, "warm_scans", (json_int_t)f->warm_scanned, "stale",
+	    (json_int_t)f->stale, "torn", (json_int_t)f->torn, "states", (json_int_t)r->states,
+	    "mutations", (json_int_t)r->mutations, "latency_ms", "p50", f->latency_p50_ms, "p99",
+	    f->latency_p99_ms, "max", f->latency_max_ms, "release_skew_ms",
+	    r->herds ? json_real(r->skew_p50_ms) : json_null(), "release_skew_max_ms",
+	    r->herds ? json_real(r->skew_max_ms) : json_null(), "herds", (json_int_t)r->herds);
 	if (fig) {
 		json_t *ev = json_null();
 
 		if (r->any_events) {
 			ev = json_object();
 			for (int k = 0; k < EVENT_KIND_COUNT; k++)
-				json_object_set_new(ev, event_kind_names[k], json_integer((json_int_t)r->events[k]));
+				json_object_set_new(ev, event_kind_names[k],
+						    json_integer((json_int_t)r->events[k]));
 		}
 		json_object_set_new(fig, "events", ev);
 	}
@@ -114,16 +117,18 @@ static json_t *scenario_json(const struct scen_result *r)
 
 		for (size_t k = 0; k < c->nexamples; k++)
 			json_array_append_new(ex, example_json(&c->examples[k]));
-		json_array_append_new(
-			checks, json_pack("{s:s,s:s,s:s,s:b,s:I,s:o,s:o}", "id", check_id_name(i), "title",
-					  check_title(i), "status", check_status_name(c->status),
-					  "deciding", (r->deciding & CHECK_BIT(i)) != 0, "violations",
-					  (json_int_t)c->violations, "note", bytes_string(c->note),
-					  "examples", ex));
+		json_array_append_new(checks,
+				      json_pack("{s:s,s:s,s:s,s:b,s:I,s:o,s:o}", "id",
+						check_id_name(i), "title", check_title(i), "status",
+						check_status_name(c->status), "deciding",
+						(r->deciding & CHECK_BIT(i)) != 0, "violations",
+						(json_int_t)c->violations, "note",
+						bytes_string(c->note), "examples", ex));
 	}
 	json_object_set_new(o, "checks", checks);
 	json_object_set_new(o, "watch", str_or_null(r->watch_method));
-	json_object_set_new(o, "unattributed_opens", json_integer((json_int_t)r->unattributed_opens));
+	json_object_set_new(o, "unattributed_opens",
+			    json_integer((json_int_t)r->unattributed_opens));
 	json_object_set_new(o, "replay", bytes_string(r->replay));
 	json_object_set_new(o, "kept", bytes_string(r->kept_at));
 	return o;
@@ -158,7 +163,8 @@ static int mkdir_p(const char *dir)
 
 	if (!p)
 		return -ENOMEM;
-	for (char *s = p + 1; *s && rc == 0; s++) {
+	/* Skip a leading '/' only: p + 1 is past the terminator of "". */
+	for (char *s = p + (p[0] == '/'); *s && rc == 0; s++) {
 		if (*s != '/')
 			continue;
 		*s = '\0';
@@ -187,34 +193,52 @@ int report_write_json(const struct report_run *rr, const char *dir)
 	json_object_set_new(root, "harness_version", json_string(CT_VERSION));
 	json_object_set_new(root, "protocol_version", json_integer(CT_PROTOCOL_VERSION));
 	json_object_set_new(root, "impl", bytes_string(rr->impl));
-	json_object_set_new(root, "seed", rr->seed_given ? json_integer((json_int_t)rr->seed) : json_null());
-	json_object_set_new(root, "level", json_string(rr->level == LEVEL_STRICT ? "strict" : "seed"));
+	json_object_set_new(root, "seed",
+			    rr->seed_given ? json_integer((json_int_t)rr->seed) : json_null());
+	json_object_set_new(root, "level",
+			    json_string(rr->level == LEVEL_STRICT ? "strict" : "seed"));
 	json_object_set_new(root, "view", json_string(rr->reduced ? "reduced" : "full"));
 	json_object_set_new(root, "started", json_string(rr->started));
 	json_object_set_new(root, "duration_s", json_real(rr->duration_s));
 	json_object_set_new(root, "machine",
-			    json_pack("{s:s,s:s,s:s,s:i,s:i}", "kernel", u.release, "sysname", u.sysname,
-				      "arch", u.machine, "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN),
-				      "euid", (int)geteuid()));
+			    json_pack("{s:s,s:s,s:s,s:i,s:i}", "kernel", u.release, "sysname",
+				      u.sysname, "arch", u.machine, "cpus",
+				      (int)sysconf(_SC_NPROCESSORS_ONLN), "euid", (int)geteuid()));
 	json_object_set_new(root, "summary",
 			    json_pack("{s:I,s:I,s:I,s:I}", "passed", (json_int_t)p, "failed",
-				      (json_int_t)f, "skipped", (json_int_t)s, "errors", (json_int_t)e));
+				      (json_int_t)f, "skipped", (json_int_t)s, "errors",
+				      (json_int_t)e));
 	json_object_set_new(root, "scenarios", list);
 
 	rc = mkdir_p(dir);
 	if (rc)
 		goto out;
-	if (asprintf(&path, "%s/results.json", dir) < 0 ||
-	    asprintf(&tmp, "%s/.results.json.%d", dir, (int)getpid()) < 0) {
+	if (asprintf(&path, "%s/results.json", dir) < 0) {
+		path = NULL;
 		rc = -ENOMEM;
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (asprintf(&tmp, "%s/.results.json.XXXXXX", dir) < 0) {
+		tmp = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* mkostemp makes a new file or fails: in a shared --out directory a
+	 * link planted at a predictable temporary name is never written
+	 * through. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
+		rc = -errno;
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, 0644) < 0) {
 		rc = -errno;
 		goto out;
 	}
-	if (json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || write(fd, "\n", 1) != 1) {
+	if (json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+	    write(fd, "\n", 1) != 1) {
 		rc = -EIO;
 		goto out;
 	}
@@ -254,8 +278,9 @@ void report_print_summary(const struct report_run *rr, FILE *out, const char *js
 				r->name, r->reason ? r->reason : "");
 			continue;
 		}
-		fprintf(out, "  %-5s %-18s %6.1f s %6llu queries", r->status == SCEN_PASS ? "pass" : "FAIL",
-			r->name, r->duration_s, (unsigned long long)fg->queries);
+		fprintf(out, "  %-5s %-18s %6.1f s %6llu queries",
+			r->status == SCEN_PASS ? "pass" : "FAIL", r->name, r->duration_s,
+			(unsigned long long)fg->queries);
 		if (fg->scans_known)
 			fprintf(out, " %6llu scanned", (unsigned long long)fg->scanned);
 		fprintf(out, "  p99 %7.1f ms", fg->latency_p99_ms);
@@ -269,8 +294,9 @@ void report_print_summary(const struct report_run *rr, FILE *out, const char *js
 	}
 	report_counts(rr, &p, &f, &s, &e);
 	if (never_caches)
-		fprintf(out, "note: I4 caches: this implementation never caches: every warm query read "
-			     "entry_points.txt\n");
+		fprintf(out,
+			"note: I4 caches: this implementation never caches: every warm query read "
+			"entry_points.txt\n");
 	for (size_t i = 0; i < rr->n; i++)
 		if (rr->results[i].status == SCEN_FAIL || rr->results[i].status == SCEN_ERROR)
 			fprintf(out, "replay %s: %s\n", rr->results[i].name,

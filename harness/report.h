@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#define CT_VERSION "0.1.0"
+#define CT_VERSION	    "0.1.0"
 #define CT_PROTOCOL_VERSION 1
 
 struct report_run {

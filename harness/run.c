@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OUT_CAP (64u << 20)
-#define ERR_CAP 8192
+#define OUT_CAP	     (64u << 20)
+#define ERR_CAP	     8192
 #define MAX_EXAMPLES 5
 
 const char *const event_kind_names[EVENT_KIND_COUNT] = {
-	"hit", "miss", "scan", "write", "write-skip", "error", "malformed",
+    "hit", "miss", "scan", "write", "write-skip", "error", "malformed",
 };
 
 /* Events are counted, never judged: a line that is not a known event is
@@ -58,7 +58,7 @@ const char *scen_status_name(enum scen_status s)
 	return names[s];
 }
 
-static char *xasprintf(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -173,8 +173,9 @@ static void *timeline_main(void *arg)
 
 		if (rc) {
 			tl->rc = rc;
-			snprintf(tl->err, sizeof(tl->err), "%d:%d: %s", tl->st->during[next].step->line,
-				 tl->st->during[next].step->col, tl->m->err);
+			snprintf(tl->err, sizeof(tl->err), "%d:%d: %s",
+				 tl->st->during[next].step->line, tl->st->during[next].step->col,
+				 tl->m->err);
 			break;
 		}
 		if (tl->st->during[next].every_ms) {
@@ -392,7 +393,8 @@ struct runner {
 	char err[1024];
 };
 
-static int set_error(struct runner *x, int rc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int set_error(struct runner *x, int rc,
+							   const char *fmt, ...)
 {
 	va_list ap;
 	size_t len;
@@ -503,8 +505,8 @@ static int run_step(struct runner *x, const struct step *st, uint32_t round, uin
 		if (st->nduring && (rc = timeline_start(&tl, st, &x->m)))
 			return set_error(x, rc, "starting the mutation timeline");
 		if (st->kind == STEP_HERD)
-			rc = spawn_herd(&x->h, &x->cfg, n, &tag, st->nduring ? timeline_release_cb : NULL,
-					&tl, &hr);
+			rc = spawn_herd(&x->h, &x->cfg, n, &tag,
+					st->nduring ? timeline_release_cb : NULL, &tl, &hr);
 		else
 			rc = spawn_stream(&x->h, &x->cfg, n, (int64_t)st->ms * 1000000, &tag,
 					  st->nduring ? timeline_release_cb : NULL, &tl);
@@ -568,7 +570,8 @@ static int tidy_sample(struct runner *x, uint32_t round)
 
 	if (!root)
 		return 0;
-	x->count_prefix = strncmp(root, x->sb.root, rl) == 0 && root[rl] == '/' ? root + rl + 1 : root;
+	x->count_prefix =
+	    strncmp(root, x->sb.root, rl) == 0 && root[rl] == '/' ? root + rl + 1 : root;
 	rc = tree_count(root, tidy_skip, x, &s.files, &s.dirs, &s.bytes);
 	free(root);
 	x->count_prefix = NULL;
@@ -586,7 +589,8 @@ static const char *unmet_requirement(const struct run_opts *o, const struct scen
 		return "needs mount namespaces, loop devices or another uid: this harness version "
 		       "does not provide them yet";
 	if (sc->fs)
-		return "needs its own filesystem: this harness version does not mount filesystems yet";
+		return "needs its own filesystem: this harness version does not mount filesystems "
+		       "yet";
 	return NULL;
 }
 
@@ -660,7 +664,8 @@ static int prepare(struct runner *x)
 
 	rc = sandbox_create(&x->sb, x->o->workdir, sc->name);
 	if (rc)
-		return set_error(x, rc, "cannot create a scratch directory under %s", x->o->workdir);
+		return set_error(x, rc, "cannot create a scratch directory under %s",
+				 x->o->workdir);
 	x->sb.home_mode = sc->home;
 	x->sb.xdg_mode = sc->xdg;
 	rc = sandbox_populate(&x->sb, &sc->fixture, x->r->seed);
@@ -743,11 +748,11 @@ static int play(struct runner *x)
 static int judge(struct runner *x, struct tree_snap *before)
 {
 	struct checker_opts co = {
-		.reduced = x->o->reduced,
-		.bound_ns = (int64_t)x->sc->bound_ms * 1000000,
-		.deciding = x->sc->checks,
-		.max_examples = MAX_EXAMPLES,
-		.scans_known = x->w != NULL,
+	    .reduced = x->o->reduced,
+	    .bound_ns = (int64_t)x->sc->bound_ms * 1000000,
+	    .deciding = x->sc->checks,
+	    .max_examples = MAX_EXAMPLES,
+	    .scans_known = x->w != NULL,
 	};
 	struct tree_snap after;
 	struct tree_change *ch = NULL;
@@ -766,8 +771,8 @@ static int judge(struct runner *x, struct tree_snap *before)
 		return set_error(x, rc, "checking");
 	if (!co.scans_known && x->w) {
 		free(x->r->verdict.checks[CHECK_I4].note);
-		x->r->verdict.checks[CHECK_I4].note =
-			xasprintf("not measured: %llu watch events lost", (unsigned long long)watch_lost(x->w));
+		x->r->verdict.checks[CHECK_I4].note = xasprintf(
+		    "not measured: %llu watch events lost", (unsigned long long)watch_lost(x->w));
 	}
 	/* I8: the sandbox outside the cache trees, before and after. */
 	verdict_exercised(&x->r->verdict, CHECK_I8);
@@ -792,7 +797,8 @@ static int judge(struct runner *x, struct tree_snap *before)
 		for (size_t j = 0; j < i && !known; j++)
 			known = !strcmp(qe[j].path, qe[i].path);
 		if (!known)
-			rc = i8_report(&x->r->verdict, rel, "touched", " (transient: undone before the end)");
+			rc = i8_report(&x->r->verdict, rel, "touched",
+				       " (transient: undone before the end)");
 	}
 	tree_changes_free(ch, nch);
 	tree_snap_release(&after);

@@ -20,21 +20,30 @@ struct run_opts {
 	const char *workdir;  /* scratch directories go under it */
 	bool seed_given;
 	uint64_t seed;
-	int repeat;	      /* rounds are multiplied by it (>= 1) */
-	int workers;	      /* > 0: every herd and stream uses this many */
+	int repeat;  /* rounds are multiplied by it (>= 1) */
+	int workers; /* > 0: every herd and stream uses this many */
 	enum scenario_level level;
-	bool reduced;	      /* --view reduced */
-	bool keep;	      /* keep every scratch directory */
-	bool keep_failed;     /* keep a failed scenario's, renamed *.failed */
-	int settle_ms;	      /* the harness's settle time */
-	const char *self;     /* how to invoke cachetorture, for replay lines */
+	bool reduced;		     /* --view reduced */
+	bool keep;		     /* keep every scratch directory */
+	bool keep_failed;	     /* keep a failed scenario's, renamed *.failed */
+	int settle_ms;		     /* the harness's settle time */
+	const char *self;	     /* how to invoke cachetorture, for replay lines */
 	volatile sig_atomic_t *stop; /* set by a signal: abandon the run */
 };
 
 enum scen_status { SCEN_PASS, SCEN_FAIL, SCEN_SKIP, SCEN_ERROR };
 
 /* The event kinds of PROTOCOL.md section 4, then lines that were not one. */
-enum event_kind { EV_HIT, EV_MISS, EV_SCAN, EV_WRITE, EV_WRITE_SKIP, EV_ERROR, EV_MALFORMED, EVENT_KIND_COUNT };
+enum event_kind {
+	EV_HIT,
+	EV_MISS,
+	EV_SCAN,
+	EV_WRITE,
+	EV_WRITE_SKIP,
+	EV_ERROR,
+	EV_MALFORMED,
+	EVENT_KIND_COUNT
+};
 extern const char *const event_kind_names[EVENT_KIND_COUNT];
 
 struct scen_result {

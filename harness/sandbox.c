@@ -21,18 +21,18 @@
 /* Paths the implementation did not make; the ones under home/.cache are
  * created here (directories end in '/' in this table only). */
 static const char *const bystander_table[] = {
-	"home/.cache/bystander/",
-	"home/.cache/bystander/notes.txt",
-	"home/.cache/.bystander",
+    "home/.cache/bystander/",
+    "home/.cache/bystander/notes.txt",
+    "home/.cache/.bystander",
 };
 
 static const char *const bystanders[] = {
-	"home/.cache/bystander",
-	"home/.cache/bystander/notes.txt",
-	"home/.cache/.bystander",
-	"homefile",
-	"xdgfile",
-	NULL,
+    "home/.cache/bystander",
+    "home/.cache/bystander/notes.txt",
+    "home/.cache/.bystander",
+    "homefile",
+    "xdgfile",
+    NULL,
 };
 
 const char *const *sandbox_bystanders(void)
@@ -53,12 +53,15 @@ static int write_file(const char *path, const char *data, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	size_t len = strlen(data);
+	ssize_t w;
 	int rc = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, data, len) != (ssize_t)len)
-		rc = errno ? -errno : -EIO;
+	w = write(fd, data, len);
+	/* A short write sets no errno: do not report a stale one. */
+	if (w != (ssize_t)len)
+		rc = w < 0 ? -errno : -EIO;
 	close(fd);
 	return rc;
 }
@@ -91,12 +94,20 @@ int sandbox_create(struct sandbox *sb, const char *workdir, const char *label)
 	 * later, and nothing in it is secret. */
 	chmod(tmpl, 0755);
 	sb->root = realpath(tmpl, NULL);
+	if (!sb->root) {
+		/* Do not leave the directory just made behind. */
+		rc = -errno;
+		rmdir(tmpl);
+		free(tmpl);
+		return rc;
+	}
 	free(tmpl);
-	if (!sb->root)
-		return -errno;
-	if ((rc = make_dir(&sb->site, sb->root, "site")) || (rc = make_dir(&sb->stage, sb->root, "stage")) ||
-	    (rc = make_dir(&sb->home, sb->root, "home")) || (rc = make_dir(&sb->tmp, sb->root, "tmp")) ||
-	    (rc = make_dir(&sb->cwd, sb->root, "cwd")) || (rc = make_dir(&sb->decoy, sb->root, "decoy")))
+	if ((rc = make_dir(&sb->site, sb->root, "site")) ||
+	    (rc = make_dir(&sb->stage, sb->root, "stage")) ||
+	    (rc = make_dir(&sb->home, sb->root, "home")) ||
+	    (rc = make_dir(&sb->tmp, sb->root, "tmp")) ||
+	    (rc = make_dir(&sb->cwd, sb->root, "cwd")) ||
+	    (rc = make_dir(&sb->decoy, sb->root, "decoy")))
 		return rc;
 	chmod(sb->tmp, 01777);
 	sb->homefile = path_join(sb->root, "homefile");
@@ -162,9 +173,9 @@ int sandbox_populate(struct sandbox *sb, const struct fixture_spec *fx, uint64_t
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
-		kinds[i] = i < (size_t)fx->entries ? ENTRY_DIR
+		kinds[i] = i < (size_t)fx->entries		     ? ENTRY_DIR
 			   : i < (size_t)(fx->entries + fx->missing) ? ENTRY_MISSING
-								    : ENTRY_FILE;
+								     : ENTRY_FILE;
 	/* Mix the kinds so that, e.g., a missing entry sits before a directory:
 	 * numbering mistakes only show when they do. The first entry stays a
 	 * directory so small scenarios read naturally. */
@@ -327,8 +338,7 @@ char *sandbox_cache_root(const struct sandbox *sb)
 	return NULL;
 }
 
-int sandbox_release(struct sandbox *sb, bool keep, bool keep_failed, bool failed,
-		    char **kept_at)
+int sandbox_release(struct sandbox *sb, bool keep, bool keep_failed, bool failed, char **kept_at)
 {
 	int rc = 0;
 
@@ -341,8 +351,15 @@ int sandbox_release(struct sandbox *sb, bool keep, bool keep_failed, bool failed
 		} else if (failed && keep_failed) {
 			char *to = NULL;
 
-			if (asprintf(&to, "%s.failed", sb->root) >= 0 && rename(sb->root, to) == 0 &&
-			    kept_at)
+			if (asprintf(&to, "%s.failed", sb->root) < 0)
+				to = NULL;
+			/* When the rename fails the tree stays where it is: the
+			 * report must still say where. */
+			if (!to || rename(sb->root, to) < 0) {
+				free(to);
+				to = strdup(sb->root);
+			}
+			if (kept_at)
 				*kept_at = to;
 			else
 				free(to);

@@ -2,7 +2,7 @@
  *
  * Layout under root (created 0755, owned by the harness's user):
  *   site/       the path entries: d<k> directories of distributions,
- *               link<k> symlinks to some of them, file<k> regular files;
+ *               link<k> symlinks to some of them, file<k>.zip regular files;
  *               missing<k> names that do not exist
  *   stage/      where the mutator builds things before renaming them in
  *   home/       HOME; home/.cache is the default cache tree, holding the
@@ -68,7 +68,6 @@ const char *const *sandbox_bystanders(void);
  * renamed to "<root>.failed" when the scenario failed and keep_failed;
  * removed otherwise. *kept_at (may be NULL) receives the path kept
  * (malloc'd) or NULL. 0 or -errno of a failed removal. */
-int sandbox_release(struct sandbox *sb, bool keep, bool keep_failed, bool failed,
-		    char **kept_at);
+int sandbox_release(struct sandbox *sb, bool keep, bool keep_failed, bool failed, char **kept_at);
 
 #endif

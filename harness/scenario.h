@@ -82,7 +82,7 @@ struct step {
 	size_t nduring;
 
 	/* mutations */
-	int entry; /* path entry index the mutation targets; -1: chosen from the seed */
+	int entry; /* directory entry (0 .. fixture.entries - 1) it targets; -1: from the seed */
 	enum install_style style;
 	enum relocate_how how;
 	enum future_target target;

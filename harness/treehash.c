@@ -114,7 +114,8 @@ static int snap_dir(int fd0, const char *rel, int depth, tree_skip_fn skip, void
 				it->content = hash_file(dirfd(d), de->d_name, &it->unreadable);
 			} else if (S_ISLNK(st.st_mode)) {
 				char target[4096];
-				ssize_t l = readlinkat(dirfd(d), de->d_name, target, sizeof(target));
+				ssize_t l =
+				    readlinkat(dirfd(d), de->d_name, target, sizeof(target));
 
 				it->content = l >= 0 ? hash64(target, (size_t)l) : 0;
 			} else if (S_ISDIR(st.st_mode)) {
@@ -210,9 +211,9 @@ int tree_snap_diff(const struct tree_snap *before, const struct tree_snap *after
 	*out = NULL;
 	*n = 0;
 	while (rc == 0 && (i < before->n || j < after->n)) {
-		int c = i == before->n	 ? 1
+		int c = i == before->n	? 1
 			: j == after->n ? -1
-					 : strcmp(before->items[i].rel, after->items[j].rel);
+					: strcmp(before->items[i].rel, after->items[j].rel);
 
 		if (c < 0) {
 			rc = change_push(out, n, &cap, before->items[i++].rel, "removed");
@@ -305,22 +306,44 @@ int tree_count(const char *root, tree_skip_fn skip, void *ctx, uint64_t *files, 
 	return rc;
 }
 
-static int remove_at(int parent, const char *name, int depth)
+/* The directory being removed, for subtrees too deep to walk from it. */
+struct remover {
+	int topfd;
+	unsigned moved;
+};
+
+static int remove_at(struct remover *rm, int parent, const char *name, int depth)
 {
 	struct stat st;
 	int rc = 0;
 
 	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (S_ISDIR(st.st_mode) && depth < TREE_MAX_DEPTH) {
+	/* A scenario may have left a directory 0500 or 0000; as a non-root
+	 * owner we need rwx to empty it (and w to move it: its ".." changes). */
+	if (S_ISDIR(st.st_mode) && (st.st_mode & 0700) != 0700)
+		fchmodat(parent, name, (st.st_mode & 07777) | 0700, 0);
+	/* A tree deeper than TREE_MAX_DEPTH (an implementation may make one in
+	 * its cache tree) must go too: the too-deep directory is moved up into
+	 * the top directory, whose loop below comes back for it, so recursion
+	 * and open descriptors stay bounded. */
+	if (S_ISDIR(st.st_mode) && depth >= TREE_MAX_DEPTH && rm->topfd >= 0) {
+		for (;;) {
+			char up[32];
+
+			snprintf(up, sizeof(up), ".tree_remove.%u", rm->moved++);
+			if (renameat2(parent, name, rm->topfd, up, RENAME_NOREPLACE) == 0)
+				return 0;
+			if (errno != EEXIST)
+				return -errno;
+		}
+	}
+	if (S_ISDIR(st.st_mode)) {
 		int fd;
 		DIR *d;
 		struct dirent *de;
+		unsigned moved;
 
-		/* A scenario may have left it 0500 or 0000; as a non-root owner
-		 * we need rwx to empty it. */
-		if ((st.st_mode & 0700) != 0700)
-			fchmodat(parent, name, (st.st_mode & 07777) | 0700, 0);
 		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
@@ -329,15 +352,25 @@ static int remove_at(int parent, const char *name, int depth)
 			close(fd);
 			return -errno;
 		}
-		while ((de = readdir(d)) != NULL) {
-			int r;
+		if (depth == 0)
+			rm->topfd = dirfd(d);
+		do {
+			moved = rm->moved;
+			while ((de = readdir(d)) != NULL) {
+				int r;
 
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			r = remove_at(dirfd(d), de->d_name, depth + 1);
-			if (r && !rc)
-				rc = r;
-		}
+				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+					continue;
+				r = remove_at(rm, dirfd(d), de->d_name, depth + 1);
+				if (r && !rc)
+					rc = r;
+			}
+			/* Subtrees moved up here may have been missed by readdir. */
+			if (depth == 0 && rm->moved != moved)
+				rewinddir(d);
+		} while (depth == 0 && rm->moved != moved && rc == 0);
+		if (depth == 0)
+			rm->topfd = -1;
 		closedir(d);
 	}
 	if (unlinkat(parent, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT &&
@@ -348,5 +381,7 @@ static int remove_at(int parent, const char *name, int depth)
 
 int tree_remove(const char *path)
 {
-	return remove_at(AT_FDCWD, path, 0);
+	struct remover rm = {.topfd = -1, .moved = 0};
+
+	return remove_at(&rm, AT_FDCWD, path, 0);
 }

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 struct tree_item {
-	char *rel; /* owned: path relative to the root, "" for the root itself */
+	char *rel; /* owned: path relative to the root (the root itself is not recorded) */
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
@@ -36,7 +36,8 @@ struct tree_change {
 };
 
 /* 0, or -errno when root itself cannot be opened (a missing root gives an
- * empty snapshot and 0). */
+ * empty snapshot and 0), -ELOOP for a tree deeper than 64 levels, -ENOMEM;
+ * on failure *out is empty. */
 int tree_snap_take(const char *root, tree_skip_fn skip, void *ctx, struct tree_snap *out);
 void tree_snap_release(struct tree_snap *s);
 /* The changes from before to after, sorted by path. 0 or -ENOMEM. */
@@ -48,8 +49,9 @@ void tree_changes_free(struct tree_change *c, size_t n);
 int tree_count(const char *root, tree_skip_fn skip, void *ctx, uint64_t *files, uint64_t *dirs,
 	       uint64_t *bytes);
 
-/* rm -rf that also gets through directories chmod'ed to 0 by a scenario.
- * A missing path is not an error. 0 or -errno of the first failure. */
+/* rm -rf that also gets through directories chmod'ed to 0 by a scenario,
+ * at any depth. A missing path is not an error. 0 or -errno of the first
+ * failure. */
 int tree_remove(const char *path);
 
 #endif

@@ -189,7 +189,8 @@ int view_reduce(const struct view *full, struct view *out)
 		goto out;
 	/* Distinct lines: squeeze adjacent duplicates in place. */
 	{
-		char *w = out->text, *r = out->text, *e = out->len ? out->text + out->len : out->text;
+		char *w = out->text, *r = out->text,
+		     *e = out->len ? out->text + out->len : out->text;
 		const char *prev = NULL;
 		size_t prevlen = 0;
 

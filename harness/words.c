@@ -63,7 +63,8 @@ int words_split(const char *s, char ***out, size_t *n, size_t *where)
 				size_t q = i++;
 
 				while (i < len && s[i] != '"') {
-					if (s[i] == '\\' && i + 1 < len && strchr("\"\\$`", s[i + 1]))
+					if (s[i] == '\\' && i + 1 < len &&
+					    strchr("\"\\$`", s[i + 1]))
 						i++;
 					buf[w++] = s[i++];
 				}
