@@ -2,7 +2,8 @@
  * the same run and reported as a ratio. Speed is measured here, never
  * asserted in tests.
  *
- * usage: ctbench [--quick] [--dir DIR] [--python PATH] [--epcache PATH]
+ * usage: ctbench [--quick] [--only ref|harness|checker] [--dir DIR] [--python PATH]
+ *                [--epcache PATH]
  * Prints a Markdown table on stdout. */
 #include "epcache.h"
 #include "checker.h"
@@ -29,7 +30,8 @@ struct bench {
 	const char *python;
 	const char *epcache;
 	bool quick;
-	int failures; /* figures that could not be measured */
+	const char *only; /* NULL: every section */
+	int failures;	  /* figures that could not be measured */
 };
 
 static int64_t now_ns(void)
@@ -200,7 +202,8 @@ static void bench_ref(struct bench *b, size_t n, struct refsizes *rs)
 	}
 	warm = median_us(fig, iters);
 	floor_hit = median_us(flo, iters);
-	snprintf(label, sizeof(label), "warm hit, %zu dists (cache file %lld B)", n, (long long)size);
+	snprintf(label, sizeof(label), "warm hit, %zu dists (cache file %lld B)", n,
+		 (long long)size);
 	row(label, warm, "stat + read", floor_hit, "≤ 1.5×", warm <= 1.5 * floor_hit);
 	if (n == 1000)
 		rs->warm1000_us = warm;
@@ -241,22 +244,24 @@ out:
  * every call costs what a tool pays at start-up. */
 static double importlib_us(struct bench *b, const char *site)
 {
-	static const char script[] =
-		"import importlib.metadata as m, sys, time\n"
-		"sys.path[:] = [sys.argv[1]]\n"
-		"def clear():\n"
-		"    for f in (getattr(m.FastPath, '__new__', None), getattr(m.FastPath, 'lookup', None)):\n"
-		"        c = getattr(f, 'cache_clear', None)\n"
-		"        c and c()\n"
-		"ts = []\n"
-		"for i in range(int(sys.argv[2])):\n"
-		"    clear(); t = time.perf_counter_ns(); eps = m.entry_points(); ts.append(time.perf_counter_ns() - t)\n"
-		"ts.sort(); print(ts[len(ts) // 2] / 1000.0)\n";
+	static const char script[] = "import importlib.metadata as m, sys, time\n"
+				     "sys.path[:] = [sys.argv[1]]\n"
+				     "def clear():\n"
+				     "    for f in (getattr(m.FastPath, '__new__', None), "
+				     "getattr(m.FastPath, 'lookup', None)):\n"
+				     "        c = getattr(f, 'cache_clear', None)\n"
+				     "        c and c()\n"
+				     "ts = []\n"
+				     "for i in range(int(sys.argv[2])):\n"
+				     "    clear(); t = time.perf_counter_ns(); eps = "
+				     "m.entry_points(); ts.append(time.perf_counter_ns() - t)\n"
+				     "ts.sort(); print(ts[len(ts) // 2] / 1000.0)\n";
 	char cmd[4096], out[64];
 	FILE *p;
 	double us = -1;
 
-	snprintf(cmd, sizeof(cmd), "%s -I -c \"$CTB_SCRIPT\" %s %d", b->python, site, b->quick ? 5 : 30);
+	snprintf(cmd, sizeof(cmd), "%s -I -c \"$CTB_SCRIPT\" %s %d", b->python, site,
+		 b->quick ? 5 : 30);
 	setenv("CTB_SCRIPT", script, 1);
 	p = popen(cmd, "r");
 	if (p && fgets(out, sizeof(out), p))
@@ -272,19 +277,20 @@ static void bench_harness(struct bench *b)
 	char *argv[] = {(char *)b->epcache, site, NULL};
 	char *envp[] = {envhome, envxdg, "LC_ALL=C", "PATH=/usr/bin:/bin", NULL};
 	struct spawn_config cfg = {
-		.argv = argv,
-		.envp = envp,
-		.cwd = b->dir,
-		.bound_ns = 10000000000LL,
-		.out_cap = 64u << 20,
-		.err_cap = 8192,
+	    .argv = argv,
+	    .envp = envp,
+	    .cwd = b->dir,
+	    .bound_ns = 10000000000LL,
+	    .out_cap = 64u << 20,
+	    .err_cap = 8192,
 	};
 	struct spawn_tag tag = {0};
 	struct history h;
 	const char *paths[] = {site};
 	int herds = b->quick ? 5 : 30, iters = b->quick ? 50 : 400;
 	int64_t *skew = calloc((size_t)herds, sizeof(int64_t));
-	int64_t *one = calloc((size_t)iters, sizeof(int64_t)), *bare = calloc((size_t)iters, sizeof(int64_t));
+	int64_t *one = calloc((size_t)iters, sizeof(int64_t)),
+		*bare = calloc((size_t)iters, sizeof(int64_t));
 
 	snprintf(site, sizeof(site), "%s/site-100", b->dir);
 	snprintf(home, sizeof(home), "%s/home", b->dir);
@@ -311,8 +317,8 @@ static void bench_harness(struct bench *b)
 	}
 	double s50 = median_us(skew, (size_t)herds) / 1000.0;
 
-	printf("| release skew, herd of 64 (p50 of %d herds) | %.3f ms | - | - | ≤ 2 ms | %s |\n", herds,
-	       s50, s50 <= 2.0 ? "yes" : "**no**");
+	printf("| release skew, herd of 64 (p50 of %d herds) | %.3f ms | - | - | ≤ 2 ms | %s |\n",
+	       herds, s50, s50 <= 2.0 ? "yes" : "**no**");
 	double o = median_us(one, (size_t)iters), f = median_us(bare, (size_t)iters);
 
 	row("harness cost of one query (epcache, warm)", o, "bare clone/exec/wait", f, "≤ 1.10×",
@@ -325,8 +331,12 @@ static void bench_harness(struct bench *b)
 
 static void bench_checker(struct bench *b)
 {
-	struct synth_spec spec = {.nentries = 2, .nstates = 2000, .nqueries = b->quick ? 100000 : 1000000,
-				  .seed = 1, .lines_min = 5, .lines_max = 20};
+	struct synth_spec spec = {.nentries = 2,
+				  .nstates = 2000,
+				  .nqueries = b->quick ? 100000 : 1000000,
+				  .seed = 1,
+				  .lines_min = 5,
+				  .lines_max = 20};
 	struct checker_opts co = {.bound_ns = 10000000000LL, .max_examples = 5};
 	struct synth_timing t;
 	struct verdict v;
@@ -338,16 +348,17 @@ static void bench_checker(struct bench *b)
 		return;
 	}
 	printf("| checker, history of %zu queries (%.0f MB) | %.2f s | - | - | ≤ 10 s | %s |\n",
-	       spec.nqueries, (double)t.history_bytes / 1e6, t.check_s, t.check_s <= 10 ? "yes" : "**no**");
+	       spec.nqueries, (double)t.history_bytes / 1e6, t.check_s,
+	       t.check_s <= 10 ? "yes" : "**no**");
 	verdict_release(&v);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"quick", no_argument, NULL, 'q'},	  {"dir", required_argument, NULL, 'd'},
-		{"python", required_argument, NULL, 'p'}, {"epcache", required_argument, NULL, 'e'},
-		{NULL, 0, NULL, 0},
+	    {"quick", no_argument, NULL, 'q'},	       {"only", required_argument, NULL, 'o'},
+	    {"dir", required_argument, NULL, 'd'},     {"python", required_argument, NULL, 'p'},
+	    {"epcache", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0},
 	};
 	struct bench b = {.python = "/usr/bin/python3", .epcache = "build/epcache"};
 	struct refsizes rs = {0};
@@ -360,6 +371,9 @@ int main(int argc, char **argv)
 		case 'q':
 			b.quick = true;
 			break;
+		case 'o':
+			b.only = optarg;
+			break;
 		case 'd':
 			base = optarg;
 			break;
@@ -370,7 +384,9 @@ int main(int argc, char **argv)
 			b.epcache = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: ctbench [--quick] [--dir DIR] [--python PATH] [--epcache PATH]\n");
+			fprintf(stderr, "usage: ctbench [--quick] [--only ref|harness|checker] "
+					"[--dir DIR] [--python PATH] "
+					"[--epcache PATH]\n");
 			return 2;
 		}
 	}
@@ -392,25 +408,38 @@ int main(int argc, char **argv)
 	printf("|---|---|---|---|---|---|\n");
 	size_t sizes[] = {10, 100, 1000, 10000};
 
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
+	bool ref = !b.only || !strcmp(b.only, "ref");
+
+	for (size_t i = 0; ref && i < sizeof(sizes) / sizeof(*sizes); i++)
 		bench_ref(&b, sizes[i], &rs);
-	if (access(b.python, X_OK) == 0 && rs.warm1000_us > 0) {
+	if (!ref) {
+		/* the harness section queries a tree of 100 */
+		char site[2048];
+
+		snprintf(site, sizeof(site), "%s/site-100", b.dir);
+		if (fixture_tree_build(site, 1, 0, 100) < 0)
+			b.failures++;
+	} else if (access(b.python, X_OK) == 0 && rs.warm1000_us > 0) {
 		char site[2048];
 		double us;
 
 		snprintf(site, sizeof(site), "%s/site-1000", b.dir);
 		us = importlib_us(&b, site);
 		if (us > 0)
-			printf("| warm hit vs importlib.metadata.entry_points(), 1000 dists | %.1f µs | "
+			printf("| warm hit vs importlib.metadata.entry_points(), 1000 dists | %.1f "
+			       "µs | "
 			       "importlib %.1f µs | %.0f× faster | ≥ 100× faster | %s |\n",
 			       rs.warm1000_us, us, us / rs.warm1000_us,
 			       us / rs.warm1000_us >= 100 ? "yes" : "**no**");
 	} else {
-		printf("| warm hit vs importlib.metadata | not measured: %s missing | - | - | ≥ 100× | - |\n",
+		printf("| warm hit vs importlib.metadata | not measured: %s missing | - | - | ≥ "
+		       "100× | - |\n",
 		       b.python);
 	}
-	bench_harness(&b);
-	bench_checker(&b);
+	if (!b.only || !strcmp(b.only, "harness"))
+		bench_harness(&b);
+	if (!b.only || !strcmp(b.only, "checker"))
+		bench_checker(&b);
 	tree_remove(tmpl);
 	return b.failures ? 1 : 0;
 }
