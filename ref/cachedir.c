@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,6 +236,19 @@ static int trust_file(uid_t euid, const struct stat *st, const char **why)
 	return 0;
 }
 
+/* The owner a cache file must have to be read: the effective uid this
+ * process started with (the auxiliary vector: no system call). Together
+ * with a successful O_NOATIME open it proves what st_uid == geteuid()
+ * proves: without CAP_FOWNER the kernel opened it only for its owner, our
+ * fsuid, so the file is ours; with CAP_FOWNER (root) the owner must still be
+ * the uid we started as, root's own file. A process that changed its euid
+ * since it started finds its files refused: it scans and answers right,
+ * only uncached. */
+static uid_t start_euid(void)
+{
+	return (uid_t)getauxval(AT_EUID);
+}
+
 static int read_all(int fd, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -262,12 +276,17 @@ static int open_cache_file(const char *base, const char *name, const char **why)
 	    (int)sizeof(path))
 		return fail(why, "cache directory path too long", -ENAMETOOLONG);
 	/* O_NOFOLLOW: a planted link is not followed. O_NONBLOCK: a planted FIFO
-	 * does not block the open (and fails the regular-file check). */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	 * does not block the open (and fails the regular-file check). O_NOATIME:
+	 * the kernel grants it only to the file's owner or to a process with
+	 * CAP_FOWNER, which lets trust_file() check the owner without a
+	 * geteuid() call on every hit (see start_euid()). */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME);
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT)
 		return fail(why, "no cache file", -ENOENT);
+	if (errno == EPERM) /* O_NOATIME refused: someone else's file */
+		return fail(why, "cache file not owned by you", -EPERM);
 	if (errno == ELOOP)
 		return fail(why, "cache file is a symbolic link", -EPERM);
 	if (errno == ENXIO)
@@ -290,7 +309,7 @@ int ep_cachedir_read(const char *base, const char *name, char **buf, size_t *len
 		rc = fail(why, "cache file unreadable", -errno);
 		goto out;
 	}
-	rc = trust_file(geteuid(), st, why);
+	rc = trust_file(start_euid(), st, why);
 	if (rc)
 		goto out;
 	if (st->st_size > (off_t)CACHEDIR_READ_MAX) {

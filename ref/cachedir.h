@@ -13,13 +13,15 @@
  *   regular and with a single link. Anything else is never read, never
  *   written through and never replaced or removed.
  * - A read needs no directory descriptor: the file itself is the trust
- *   anchor (opened with O_NOFOLLOW, then owner, mode, type and link count
- *   checked on the open file; then its checksum, stored path and stamp).
- *   Only the effective uid can make a file it owns, so whatever directory
- *   the path leads through, a file passing these checks is one this program
- *   wrote for this path and this stamp. Skipping the directory's open, fstat
- *   and close keeps the warm hit at three syscalls above the floor
- *   (DESIGN.md, sections 6 and 11).
+ *   anchor (opened with O_NOFOLLOW|O_NOATIME, then owner, mode, type and
+ *   link count checked on the open file; then its checksum, stored path and
+ *   stamp). Only the effective uid can make a file it owns, so whatever
+ *   directory the path leads through, a file passing these checks is one
+ *   this program wrote for this path and this stamp. The owner must be the
+ *   effective uid the process started with (getauxval(AT_EUID)), which the
+ *   O_NOATIME open makes as good as geteuid() without its system call.
+ *   Skipping the directory's open, fstat and close, and geteuid, keeps the
+ *   warm hit at one syscall above the floor (DESIGN.md, sections 6 and 11).
  * - Nothing is created or written unless the effective uid owns the base
  *   directory ($XDG_CACHE_HOME, else $HOME/.cache) or, while it does not
  *   exist, its parent: `sudo` with a user's HOME leaves no root-owned file

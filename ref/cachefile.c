@@ -72,7 +72,7 @@ int ep_cachefile_encode(const struct cachefile *cf, char **out, size_t *out_len)
 		memcpy(b + CACHEFILE_HEAD + cf->path_len, cf->body, cf->body_len);
 	if (cf->deep_len)
 		memcpy(b + CACHEFILE_HEAD + cf->path_len + cf->body_len, cf->deep, cf->deep_len);
-	put64(b + total - 8, ep_hash_xxh64(b, total - 8, 0));
+	put64(b + total - 8, ep_hash_wide(b, total - 8));
 	*out = (char *)b;
 	*out_len = total;
 	return 0;
@@ -154,7 +154,7 @@ int ep_cachefile_decode(const char *buf, size_t len, struct cachefile *cf, const
 		summed--;
 	/* The checksum before any content is believed: a torn write or a flipped
 	 * bit anywhere makes the whole file a miss, never a wrong answer. */
-	if (ep_hash_xxh64(b, summed, 0) != get64(b + len - 8))
+	if (ep_hash_wide(b, summed) != get64(b + len - 8))
 		return damaged(why, "bad checksum");
 	cf->stamp.dev = get64(b + 16);
 	cf->stamp.ino = get64(b + 24);

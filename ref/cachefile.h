@@ -11,7 +11,7 @@
  *    56     8  body length          64  8  body line count
  *    72     8  deep records length
  *    80        path bytes, body bytes, deep record bytes (deep.h)
- *   end-8   8  XXH64 (seed 0) of every byte before it
+ *   end-8   8  ep_hash_wide() (hash.h) of every byte before it
  *
  * The body is the entry's view without the index: "D\tG\tN\tV\n" lines
  * already sorted, so a hit prints it as it is, each line after "P\t".
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHEFILE_VERSION  1u
+#define CACHEFILE_VERSION  2u		 /* 1: the same with an XXH64 checksum */
 #define CACHEFILE_DEEP	   1u		 /* carries deep records */
 #define CACHEFILE_HEAD	   80u		 /* bytes before the path */
 #define CACHEFILE_MIN	   (80u + 1 + 8) /* header, a 1-byte path, checksum */

@@ -168,11 +168,16 @@ int epcache_view_next(const struct epcache_view *v, size_t *pos, struct epcache_
  * which case view is empty.
  *
  * Warm path (a hit): one stat of the entry (open+fstat, and two stats per
- * distribution, with EPCACHE_DEEP), geteuid, open+fstat+read+close of one
- * cache file, its checksum, a stamp comparison; the view then points into
- * the file's bytes, nothing is copied or parsed. With EPCACHE_NO_CACHE:
- * open, fstat and list the entry, open+fstat+read each entry_points.txt,
- * stat each again, sort, stat the entry again. */
+ * distribution, with EPCACHE_DEEP), open+fstat+read+close of one cache
+ * file, its checksum, a stamp comparison; the view then points into the
+ * file's bytes, nothing is copied or parsed. With EPCACHE_NO_CACHE: open,
+ * fstat and list the entry, open+fstat+read each entry_points.txt (stat
+ * each again only while the entry is too new, or with EPCACHE_DEEP), sort,
+ * stat the entry again.
+ *
+ * A cache file is read only when it is owned by the effective uid the
+ * process started with: a process that changes its effective uid without
+ * exec gets correct answers, uncached. */
 int epcache_query(const struct epcache_options *o, const char *path_entry,
 		  struct epcache_view *view, struct epcache_status *status);
 

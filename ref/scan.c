@@ -63,6 +63,13 @@ static bool is_real_error(int err)
 	return err == ENOMEM || err == EMFILE || err == ENFILE;
 }
 
+/* The second look and what it needs: when the caller asks for it, and
+ * always at the strict level, whose deep records are its stats. */
+static bool rechecks(const struct scan_state *s)
+{
+	return s->flags & (SCAN_RECHECK | SCAN_DEEP);
+}
+
 /* Reads the whole regular file at fd, at most SCAN_FILE_MAX bytes, after
  * taking its stamp. 0 with the bytes in s->buf, 1 when the file does not
  * count (not regular, too big, unreadable), or -ENOMEM. */
@@ -77,10 +84,14 @@ static int read_file(struct scan_state *s, int fd, size_t *len, struct stamp *st
 	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)SCAN_FILE_MAX)
 		return 1;
 	for (;;) {
+		size_t asked;
 		ssize_t r;
 
-		if (n == s->cap) {
-			size_t ncap = s->cap ? s->cap * 2 : (size_t)st.st_size + 4096;
+		/* Room for more than the size fstat gave, so that the first read
+		 * can come back short (below). */
+		if (n == s->cap || s->cap <= (size_t)st.st_size) {
+			size_t ncap =
+			    s->cap > (size_t)st.st_size ? s->cap * 2 : (size_t)st.st_size + 4096;
 			char *nb;
 
 			if (s->cap >= SCAN_FILE_MAX + 1)
@@ -93,7 +104,8 @@ static int read_file(struct scan_state *s, int fd, size_t *len, struct stamp *st
 			s->buf = nb;
 			s->cap = ncap;
 		}
-		r = read(fd, s->buf + n, s->cap - n);
+		asked = s->cap - n;
+		r = read(fd, s->buf + n, asked);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -101,6 +113,13 @@ static int read_file(struct scan_state *s, int fd, size_t *len, struct stamp *st
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/* A read of a regular file comes back short only at its end
+		 * (POSIX read(2)); short, with exactly the size fstat gave,
+		 * the file is whole and the read of its end can be saved. A
+		 * file that reports another size (procfs, sysfs, a file
+		 * growing or shrinking) is read until read() returns 0. */
+		if ((size_t)r < asked && n == (size_t)st.st_size)
+			break;
 	}
 	if (n > SCAN_FILE_MAX)
 		return 1;
@@ -167,6 +186,11 @@ static int read_candidate(struct scan_state *s, const char *name, size_t name_le
 
 		if (is_real_error(err))
 			return -err;
+		/* Without the second look nothing is recorded, and a listed name
+		 * that vanished since moved the path entry's own stamp, which the
+		 * caller compares before and after the scan (DESIGN.md 3). */
+		if (!rechecks(s))
+			return 0;
 		if (err == ENOENT || err == ENOTDIR)
 			classify_missing(s, name);
 		seen_failed(s, path, err, &seen);
@@ -184,7 +208,9 @@ static int read_candidate(struct scan_state *s, const char *name, size_t name_le
 	} else {
 		rc = 0; /* not a file that counts; its stamp is still checked */
 	}
-	return rc ? rc : ep_deep_list_add(&s->seen, &seen);
+	if (rc || !rechecks(s))
+		return rc;
+	return ep_deep_list_add(&s->seen, &seen);
 }
 
 /* The second look, after every file was read: each entry_points.txt must
@@ -272,7 +298,7 @@ int ep_scan_dir(int dirfd, unsigned flags, struct scan_result *out)
 	ep_linebuf_init(&s.lines);
 	ep_deep_list_init(&s.seen);
 	rc = list_dir(&s);
-	if (!rc && !s.raced)
+	if (!rc && !s.raced && rechecks(&s))
 		rc = verify(&s, out);
 	if (!rc)
 		rc = ep_linebuf_finish(&s.lines, &out->text, &out->len, &out->count);

@@ -5,12 +5,17 @@
  * entry_points.txt relative to it (openat), so a path entry re-pointed in the
  * middle of the scan cannot mix two directories.
  *
- * A scan does not retry: it reports `raced` when a distribution directory it
- * listed had vanished before its entry_points.txt was read, or when an
+ * A scan does not retry: it reports `raced` when the listing failed with
+ * ENOENT, and, with SCAN_RECHECK, when a distribution directory it listed
+ * had vanished before its entry_points.txt was read, or when an
  * entry_points.txt changed (appeared, went, or got another stamp) between
  * its read and a second look taken after all reads; the caller (epcache.c)
  * then scans again. Without `raced`, the view is the one of the instant
- * between the last read and the first second look (scan.c, verify()). */
+ * between the last read and the first second look (scan.c, verify()).
+ * Without SCAN_RECHECK the scan only lists and reads: the caller has shown
+ * that nothing inside a distribution can change meanwhile and lets the
+ * path entry's own stamp, taken before and after, catch the rest
+ * (DESIGN.md section 3, "when the second look is skipped"). */
 #ifndef EPCACHE_SCAN_H
 #define EPCACHE_SCAN_H
 #include "deep.h"
@@ -23,7 +28,8 @@
  * file cannot make a query exhaust memory. Real files are a few KiB. */
 #define SCAN_FILE_MAX (16u << 20)
 
-#define SCAN_DEEP 1u /* also collect the strict level's records (deep.h) */
+#define SCAN_DEEP    1u /* also collect the strict level's records (deep.h); implies SCAN_RECHECK */
+#define SCAN_RECHECK 2u /* tell vanished candidates apart and take the second look */
 
 struct scan_result {
 	char *text; /* owned: sorted "D\tG\tN\tV\n" lines, NULL when empty */

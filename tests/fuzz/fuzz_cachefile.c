@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	round_trip(copy, size);
 	if (size >= 8) {
-		uint64_t h = ep_hash_xxh64(copy, size - 8, 0);
+		uint64_t h = ep_hash_wide(copy, size - 8);
 
 		for (int i = 0; i < 8; i++)
 			copy[size - 8 + i] = (char)(h >> (8 * i));

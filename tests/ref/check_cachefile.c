@@ -36,7 +36,7 @@ static void sample(struct cachefile *cf, struct deep_list *dl)
 /* Recomputes the trailing checksum, so that a test reaches the checks behind it. */
 static void reseal(char *buf, size_t len)
 {
-	uint64_t h = ep_hash_xxh64(buf, len - 8, 0);
+	uint64_t h = ep_hash_wide(buf, len - 8);
 
 	for (int i = 0; i < 8; i++)
 		buf[len - 8 + i] = (char)(h >> (8 * i));
@@ -237,6 +237,24 @@ START_TEST(wrong_magic_version_flags)
 }
 END_TEST
 
+/* A file of version 1, sealed as version 1 sealed them (XXH64): refused by
+ * its version, never read as this version's. */
+START_TEST(version_1_refused)
+{
+	char *buf;
+	size_t len;
+	uint64_t h;
+
+	encoded(&buf, &len);
+	put32(buf + 8, 1);
+	h = ep_hash_xxh64(buf, len - 8, 0);
+	for (int i = 0; i < 8; i++)
+		buf[len - 8 + i] = (char)(h >> (8 * i));
+	expect_damage(buf, len, "bad version");
+	free(buf);
+}
+END_TEST
+
 /* Sealed with a valid checksum but inconsistent inside: still refused. */
 START_TEST(length_mismatch)
 {
@@ -322,6 +340,7 @@ int main(void)
 	tcase_add_test(dmg, torn_tail_zeroed);
 	tcase_add_test(dmg, bit_flip_anywhere);
 	tcase_add_test(dmg, wrong_magic_version_flags);
+	tcase_add_test(dmg, version_1_refused);
 	tcase_add_test(dmg, length_mismatch);
 	tcase_add_test(dmg, body_and_deep_checked);
 	tcase_add_test(dmg, oversized);

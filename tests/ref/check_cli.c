@@ -3,6 +3,8 @@
  * build/epcache); the tests run it from outside, including under strace. */
 #include "testutil.h"
 
+#include <dirent.h>
+#include <grp.h>
 #include <jansson.h>
 #include <poll.h>
 
@@ -422,6 +424,84 @@ START_TEST(python_interpreter)
 }
 END_TEST
 
+/* Runs the binary as uid:gid 65534 (exec'd as that user, as a login would),
+ * with stdout to *out and stderr to *err. */
+static int run_as_nobody(char **out, char **err, char *arg1, char *arg2, char *arg3)
+{
+	char *argv[] = {(char *)tu_bin(), arg1, arg2, arg3, NULL};
+	int ofd = tu_anon_file(), efd = tu_anon_file();
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int n = open("/dev/null", O_RDONLY);
+
+		dup2(n, 0);
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	*out = tu_slurp(ofd);
+	*err = tu_slurp(efd);
+	close(ofd);
+	close(efd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A user's own cache file is read (the kernel grants O_NOATIME to its
+ * owner); a copy of it owned by root, at the same name in the user's cache,
+ * is refused at the open (O_NOATIME: EPERM), answered by a scan and replaced.
+ * Run as a user for real, since root may open any file with O_NOATIME. */
+START_TEST(user_reads_only_own_cache_file)
+{
+	char *out, *err, *want = prefixed("0", SP_VIEW),
+			 *cache = tu_fmt("%s/home/.cache/epcache", g_dir);
+	char *f, *copy;
+	const char *name;
+	DIR *d;
+	struct dirent *de;
+
+	if (!tu_is_root())
+		TU_SKIP("needs root to run as uid 65534 and to plant a root-owned file");
+	ck_assert_int_eq(tu_sh("chmod 0755 '%s' && chown -R 65534:65534 '%s'", g_dir, g_dir), 0);
+	ck_assert_int_eq(run_as_nobody(&out, &err, "--settle=0", "--stats", g_sp), 0);
+	ck_assert_str_eq(out, want);
+	ck_assert_str_eq(err, tu_fmt("epcache: %s: miss (written); lookup: no cache file\n", g_sp));
+	free(out), free(err);
+	ck_assert_int_eq(run_as_nobody(&out, &err, "--settle=0", "--stats", g_sp), 0);
+	ck_assert_str_eq(out, want);
+	ck_assert_str_eq(err, tu_fmt("epcache: %s: hit\n", g_sp));
+	free(out), free(err);
+	d = opendir(cache);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) && de->d_name[0] == '.')
+		;
+	ck_assert_ptr_nonnull(de);
+	name = tu_fmt("%s", de->d_name);
+	closedir(d);
+	f = tu_fmt("%s/%s", cache, name);
+	copy = tu_fmt("%s/copy", g_dir);
+	ck_assert_int_eq(tu_sh("cp '%s' '%s' && chown 0:0 '%s' && chmod 0644 '%s' && mv '%s' '%s'",
+			       f, copy, copy, copy, copy, f),
+			 0);
+	ck_assert_int_eq(run_as_nobody(&out, &err, "--settle=0", "--stats", g_sp), 0);
+	ck_assert_str_eq(out, want);
+	ck_assert_str_eq(
+	    err,
+	    tu_fmt("epcache: %s: miss (written); lookup: cache file not owned by you\n", g_sp));
+	free(out), free(err);
+	ck_assert_int_eq(run_as_nobody(&out, &err, "--settle=0", "--stats", g_sp), 0);
+	ck_assert_str_eq(err, tu_fmt("epcache: %s: hit\n", g_sp));
+	free(out), free(err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -454,6 +534,7 @@ int main(void)
 	tcase_add_test(tc, unwritable_stdout_is_an_error);
 	tcase_add_test(tc, clear_command);
 	tcase_add_test(tc, python_interpreter);
+	tcase_add_test(tc, user_reads_only_own_cache_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

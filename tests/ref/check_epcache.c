@@ -4,6 +4,7 @@
  * still answer right), tidiness, privileges and threads. */
 #include "epcache.h"
 #include "cachefile.h"
+#include "hash.h"
 #include "path.h"
 #include "stamp.h"
 #include "testutil.h"
@@ -407,6 +408,109 @@ START_TEST(guard_covers_deep_records)
 }
 END_TEST
 
+/* ---- the second look (scan.c): taken unless the entry is settled ---- */
+
+struct editor {
+	const char *file;
+	volatile int stop;
+};
+
+/* Rewrites an entry_points.txt in place, over and over, as an in-place edit
+ * or an installer inside its window would: the path entry's stamp never
+ * moves, only the file's. */
+static void *edit(void *arg)
+{
+	struct editor *e = arg;
+	int fd = open(e->file, O_WRONLY | O_CLOEXEC);
+
+	for (unsigned i = 0; fd >= 0 && !e->stop; i++)
+		if (pwrite(fd, i % 2 ? "[g]\nx=1\n" : "[g]\nx=2\n", 8, 0) != 8)
+			break;
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* Up to n queries without the cache, stopping at the first that scanned
+ * more than once (its second look saw the edit); returns how many it made. */
+static unsigned query_until_rescan(const struct epcache_options *o, unsigned n, bool *rescanned)
+{
+	*rescanned = false;
+	for (unsigned i = 1; i <= n; i++) {
+		struct epcache_status s;
+
+		free(query_o(o, g_sp, &s));
+		if (s.scans > 1) {
+			*rescanned = true;
+			return i;
+		}
+	}
+	return n;
+}
+
+/* A path entry of 100 distributions, one of them edited in place meanwhile
+ * (the scan's window is wide enough to see the edits often). */
+static void start_editor(struct editor *e, pthread_t *t)
+{
+	char name[64];
+
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "pkg%03d-1.0.dist-info", i);
+		tu_dist(g_sp, name, "[console_scripts]\nx = y:z\n");
+	}
+	tu_dist(g_sp, "edited-1.dist-info", "[g]\nx=0\n");
+	e->file = tu_fmt("%s/edited-1.dist-info/entry_points.txt", g_sp);
+	e->stop = 0;
+	ck_assert_int_eq(pthread_create(t, NULL, edit, e), 0);
+}
+
+/* Too new: an installer may still be writing, so every file is looked at
+ * twice and a scan that saw an edit is redone. Settled: nothing inside a
+ * distribution may change at the default level (PROTOCOL.md section 6), so
+ * no second look is taken, and the same edits go unseen: one scan each, in
+ * many more queries than it took to see one while too new. */
+START_TEST(second_look_only_while_too_new)
+{
+	struct epcache_options o = opts(EPCACHE_NO_CACHE);
+	struct editor e;
+	struct stat st;
+	pthread_t t;
+	unsigned n;
+	bool rescanned;
+
+	start_editor(&e, &t);
+	ck_assert_int_eq(stat(g_sp, &st), 0);
+	g_clk.now_ns = ns_of(&st.st_ctim) + SEC / 2;
+	n = query_until_rescan(&o, 20000, &rescanned);
+	ck_assert_msg(rescanned, "too new: no rescan in %u queries", n);
+	g_clk.now_ns = tu_realtime() + 10 * SEC;
+	n = n * 10 < 300 ? 300 : n * 10;
+	n = query_until_rescan(&o, n, &rescanned);
+	ck_assert_msg(!rescanned, "settled: rescanned after %u queries", n);
+	e.stop = 1;
+	pthread_join(t, NULL);
+}
+END_TEST
+
+/* The strict level looks twice even when settled: in-place edits may come
+ * at any time. */
+START_TEST(second_look_always_at_strict_level)
+{
+	struct epcache_options o = opts(EPCACHE_NO_CACHE | EPCACHE_DEEP);
+	struct editor e;
+	pthread_t t;
+	unsigned n;
+	bool rescanned;
+
+	start_editor(&e, &t);
+	g_clk.now_ns = tu_realtime() + 10 * SEC;
+	n = query_until_rescan(&o, 20000, &rescanned);
+	ck_assert_msg(rescanned, "deep, settled: no rescan in %u queries", n);
+	e.stop = 1;
+	pthread_join(t, NULL);
+}
+END_TEST
+
 /* ---- the strict level ---- */
 
 START_TEST(deep_sees_in_place_edit)
@@ -608,6 +712,37 @@ static void plant_wrong_answer(const char *f)
 	chmod(f, 0600);
 	free(buf);
 }
+
+/* A cache file left by epcache 1.0 (format version 1, an XXH64 checksum)
+ * holding a wrong answer for this very stamp: refused by its version (a
+ * miss), never misread, and replaced by a file of this version. */
+START_TEST(old_version_is_a_miss_and_rewritten)
+{
+	char *f = cache_file_of(g_sp), *b;
+	struct epcache_status s;
+	size_t len;
+	uint64_t h;
+
+	plant_wrong_answer(f);
+	b = tu_read(f, &len);
+	ck_assert_ptr_nonnull(b);
+	b[8] = 1; /* version 1, little-endian u32 at offset 8 */
+	h = ep_hash_xxh64(b, len - 8, 0);
+	for (int i = 0; i < 8; i++)
+		b[len - 8 + i] = (char)(h >> (8 * i));
+	tu_write(f, b, len);
+	chmod(f, 0600);
+	free(b);
+	s = expect(0, g_sp, VIEW, EPCACHE_WRITTEN);
+	ck_assert_str_eq(s.lookup, "damaged cache file");
+	b = tu_read(f, &len);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b[8], CACHEFILE_VERSION);
+	free(b);
+	expect(0, g_sp, VIEW, EPCACHE_HIT);
+	free(f);
+}
+END_TEST
 
 /* The control: the same planted file, trusted, is believed. */
 START_TEST(planted_file_is_believed_when_trusted)
@@ -1272,6 +1407,7 @@ int main(void)
 	tcase_add_loop_test(tcs[3], damaged_file_falls_back_and_is_replaced, 0, 9);
 	tcase_add_test(tcs[3], other_path_is_a_miss);
 	tcase_add_test(tcs[3], planted_file_is_believed_when_trusted);
+	tcase_add_test(tcs[3], old_version_is_a_miss_and_rewritten);
 	tcase_add_test(tcs[3], foreign_owner_not_trusted);
 	tcase_add_loop_test(tcs[3], group_or_world_writable_not_trusted, 0, 2);
 	tcase_add_test(tcs[3], symlink_not_followed_nor_written_through);
@@ -1295,6 +1431,8 @@ int main(void)
 	tcase_add_test(tcs[6], read_only_missing_cache_directory);
 	tcase_add_test(tcs[7], threads_at_once);
 	tcase_add_test(tcs[7], answers_one_state_under_renames);
+	tcase_add_test(tcs[7], second_look_only_while_too_new);
+	tcase_add_test(tcs[7], second_look_always_at_strict_level);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
