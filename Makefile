@@ -48,7 +48,7 @@ HAR_LIB_OBJ = $(HAR_LIB_SRC:%.c=$(BUILD)/%.o)
 # The broken variants: one documented flaw each (ref/flaw.h, tests/variants.tsv).
 VARIANTS = stamp-after-scan cache-mtime no-guard mtime-only-key whole-second-key \
 	forward-only in-place-write tmpdir-copy blocking-lock exit-on-damage leak-tmp \
-	fail-without-home index-skip never-hits deep-dirs-only waits-to-settle
+	fail-without-home index-skip never-hits deep-dirs-only waits-to-settle no-rescan
 VARIANT_BINS = $(VARIANTS:%=$(BUILD)/variants/epcache-%)
 
 REF_TESTS = $(patsubst tests/ref/%.c,$(BUILD)/tests/ref/%,$(wildcard tests/ref/check_*.c))

@@ -332,7 +332,8 @@ static int query_scan(struct query *q)
 	q->stable = false;
 	for (unsigned i = 0; i < EPCACHE_MAX_SCANS; i++) {
 		rc = scan_once(q);
-		if (rc != 0)
+		/* A scan that saw the entry move answers a mix of states: redo it. */
+		if (rc != 0 || FLAWED(FLAW_NO_RESCAN)) /* flaw: the mix is answered */
 			break;
 	}
 	if (rc == 1)

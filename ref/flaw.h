@@ -34,6 +34,8 @@
  * | never-hits         | the reader checksums one byte fewer than the writer      | every file looks damaged: correct but never cached     |
  * | deep-dirs-only     | --deep validates directory stamps, not entry_points.txt  | an in-place edit of entry_points.txt is not seen       |
  * | waits-to-settle    | a too-new entry is waited for (sleep), rescanned, cached | queries wait up to the settle window                   |
+ * | no-rescan          | a scan that raced a change (the entry's stamp moved, a   | a view that never existed: an upgrade landing mid-scan |
+ * |                    | listed distribution vanished) is answered, not redone    | shows neither version                                  |
  */
 /* clang-format on */
 #ifndef EPCACHE_FLAW_H
@@ -56,7 +58,8 @@
 #define FLAW_NEVER_HITS	       14
 #define FLAW_DEEP_DIRS_ONLY    15
 #define FLAW_WAITS_TO_SETTLE   16
-#define FLAW_COUNT	       17 /* one past the last flaw */
+#define FLAW_NO_RESCAN	       17
+#define FLAW_COUNT	       18 /* one past the last flaw */
 
 #ifndef EPCACHE_FLAW
 #define EPCACHE_FLAW FLAW_NONE

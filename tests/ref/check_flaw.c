@@ -6,14 +6,14 @@ static const int FLAWS[] = {
     FLAW_STAMP_AFTER_SCAN, FLAW_CACHE_MTIME,	FLAW_NO_GUARD,	     FLAW_MTIME_ONLY_KEY,
     FLAW_WHOLE_SECOND_KEY, FLAW_FORWARD_ONLY,	FLAW_IN_PLACE_WRITE, FLAW_TMPDIR_COPY,
     FLAW_BLOCKING_LOCK,	   FLAW_EXIT_ON_DAMAGE, FLAW_LEAK_TMP,	     FLAW_FAIL_WITHOUT_HOME,
-    FLAW_INDEX_SKIP,	   FLAW_NEVER_HITS,	FLAW_DEEP_DIRS_ONLY, FLAW_WAITS_TO_SETTLE,
+    FLAW_INDEX_SKIP,	   FLAW_NEVER_HITS,	FLAW_DEEP_DIRS_ONLY, FLAW_WAITS_TO_SETTLE, FLAW_NO_RESCAN,
 };
 #define NFLAWS (sizeof(FLAWS) / sizeof(FLAWS[0]))
 
 START_TEST(every_flaw_is_distinct_and_not_none)
 {
-	ck_assert_int_eq(NFLAWS, 16);
-	ck_assert_int_eq(FLAW_COUNT, 17);
+	ck_assert_int_eq(NFLAWS, 17);
+	ck_assert_int_eq(FLAW_COUNT, 18);
 	for (size_t i = 0; i < NFLAWS; i++) {
 		ck_assert_int_ne(FLAWS[i], FLAW_NONE);
 		ck_assert_int_lt(FLAWS[i], FLAW_COUNT);
