@@ -2,9 +2,8 @@
 """importlib_metadata.py: Python's own importlib.metadata behind the
 cachetorture protocol (harness/PROTOCOL.md). It never caches: every query
 scans, so it is a correct peer for every check except I4. The only glue
-besides the output format is a rescan when the path entry moved during a
-scan (see entry_lines), without which importlib answers views that never
-existed under churn.
+besides the output format makes each answer one state's (see entry_lines):
+without it importlib answers views that never existed under churn.
 
 It is also the example of how to put your own implementation under test:
 
@@ -27,7 +26,7 @@ import importlib.metadata
 import os
 import sys
 
-MAX_SCANS = 16
+MAX_SCANS = 64
 
 
 def entry_stamp(entry):
@@ -50,27 +49,58 @@ def forget_lookups():
             clear()
 
 
-def entry_lines(index, entry, reduced):
-    """One path entry's lines, from a scan the entry did not change under.
+def file_identity(path):
+    """What changes whenever a file's content can have: ctime never repeats."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
-    importlib lists the directory and reads each entry_points.txt later; a
-    distribution upgraded in between (new version in, old one out) would give
-    a view with neither, which never existed. So, as the reference does,
-    scan again while the entry's stamp moved during the scan (bounded)."""
+
+def entry_lines(index, entry, reduced):
+    """One path entry's lines, as importlib.metadata reads them, from one state.
+
+    importlib lists the directory and reads each entry_points.txt later; an
+    upgrade landing in between (new version in, old one out) would give a view
+    with neither, which never existed. So each round: list (importlib's own
+    discovery) between two stamps of the entry, retrying the listing until the
+    stamps agree; read the distributions not read yet; then check every file's
+    identity again, after all reads. A round whose stamps and identities all
+    held answers the state at the first identity check. What was read stays
+    across rounds, so a retry reads only what changed and the rounds converge
+    even when a full scan is slower than the changes."""
+    known = {}  # metadata directory name -> (file identity, lines)
+    lines = []
     for _ in range(MAX_SCANS):
         before = entry_stamp(entry)
         forget_lookups()
-        lines = []
         # Missing entries, files and zip archives contribute nothing.
-        if os.path.isdir(entry):
-            for dist in importlib.metadata.distributions(path=[entry]):
-                name = dist._path.name  # the metadata directory
-                for ep in dist.entry_points:
-                    fields = (ep.group, ep.name, ep.value)
-                    if not reduced:
-                        fields = (str(index), name) + fields
-                    lines.append("\t".join(fields).encode("utf-8", "surrogateescape"))
-        if entry_stamp(entry) == before:
+        dists = list(importlib.metadata.distributions(path=[entry])) if os.path.isdir(entry) else []
+        if entry_stamp(entry) != before:
+            continue  # the listing raced a rename: list again
+        listed = {}
+        for dist in dists:
+            name = dist._path.name  # the metadata directory
+            if name in known:
+                listed[name] = known[name]
+                continue
+            ident = file_identity(os.path.join(entry, name, "entry_points.txt"))
+            read = []
+            for ep in dist.entry_points:
+                fields = (ep.group, ep.name, ep.value)
+                if not reduced:
+                    fields = (str(index), name) + fields
+                read.append("\t".join(fields).encode("utf-8", "surrogateescape"))
+            listed[name] = (ident, read)
+        # The second collect: every file as it was when read.
+        known = {
+            name: got
+            for name, got in listed.items()
+            if file_identity(os.path.join(entry, name, "entry_points.txt")) == got[0]
+        }
+        lines = [line for _, read in listed.values() for line in read]
+        if len(known) == len(listed) and entry_stamp(entry) == before:
             break
     return lines
 
