@@ -3,7 +3,9 @@
 #
 #   make            build everything into $(BUILD)/
 #   make run        run the whole scenario suite against the reference
-#   make check      every test (SAN=1: the same under ASan and UBSan)
+#   make check      every test
+#   make check-san SAN=1   unit suites and quick integration tests under
+#                   ASan and UBSan (what CI adds to make check)
 #   make bench      measure, and rewrite the table in BENCH.md
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install    PREFIX=/usr/local DESTDIR=...
@@ -56,7 +58,7 @@ HAR_TESTS = $(patsubst tests/harness/%.c,$(BUILD)/tests/harness/%,$(wildcard tes
 
 BINS = $(BUILD)/epcache $(BUILD)/libepcache.a $(BUILD)/cachetorture $(BUILD)/ctbench
 
-.PHONY: all run check unit integration bench fuzz install uninstall lint clean deps variants
+.PHONY: all run check check-unit check-san bench fuzz install uninstall lint clean deps variants
 all: $(BINS) variants
 
 variants: $(VARIANT_BINS)
@@ -122,6 +124,15 @@ run: all
 # `make check` is the README's test command and what .ci/run calls.
 check: all $(REF_TESTS) $(HAR_TESTS)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) SAN=$(SAN) sh tests/run.sh
+
+# The unit suites alone, and (with SAN=1 in CI) the unit suites plus the
+# quick integration tests: the sanitized harness and epcache run for real,
+# without the minutes of scenarios that `check` already spent.
+check-unit: $(BUILD)/epcache $(BUILD)/cachetorture $(REF_TESTS) $(HAR_TESTS)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) SAN=$(SAN) CHECK_SCOPE=unit sh tests/run.sh
+
+check-san: $(BUILD)/epcache $(BUILD)/cachetorture $(REF_TESTS) $(HAR_TESTS)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) SAN=$(SAN) CHECK_SCOPE=quick sh tests/run.sh
 
 bench: all
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tools/bench.sh
