@@ -39,7 +39,7 @@ for t in "$BUILD"/tests/ref/check_* "$BUILD"/tests/harness/check_*; do
 	[ -x "$t" ] || continue
 	run "unit/$(basename "$t")" "$t"
 done
-QUICK="test_catalogue test_cli test_schema test_interrupt"
+QUICK="test_catalogue test_cli test_schema test_interrupt test_install"
 if [ "$SCOPE" != unit ]; then
 	for t in tests/integration/test_*.sh; do
 		name=$(basename "$t" .sh)
