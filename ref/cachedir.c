@@ -295,7 +295,7 @@ static int open_cache_file(const char *base, const char *name, const char **why)
 }
 
 int ep_cachedir_read(const char *base, const char *name, char **buf, size_t *len, struct stat *st,
-		  const char **why)
+		     const char **why)
 {
 	char *b = NULL;
 	int fd, rc;
@@ -494,7 +494,7 @@ static int tmp_rename(const struct cachedir *cd, struct cachedir_tmp *t, const c
 }
 
 int ep_cachedir_tmp_commit(const struct cachedir *cd, struct cachedir_tmp *t, const char *final,
-			const void *buf, size_t len, const char **why)
+			   const void *buf, size_t len, const char **why)
 {
 	int rc;
 

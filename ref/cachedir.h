@@ -94,7 +94,7 @@ int ep_cachedir_create(struct cachedir *cd, const char *base, const char **why);
  * -EBADMSG (too large or truncated while read: ours but damaged), other
  * errors as they come. */
 int ep_cachedir_read(const char *base, const char *name, char **buf, size_t *len, struct stat *st,
-		  const char **why);
+		     const char **why);
 
 /* Creates a new temporary for the cache file `final`, in the cache directory,
  * named .tmp-<final>-<pid>-<random>, with O_CREAT|O_EXCL|O_NOFOLLOW, mode
@@ -104,7 +104,7 @@ int ep_cachedir_tmp_open(const struct cachedir *cd, const char *final, struct ca
  * what is at `final` is not ours (-EPERM: left alone). On failure the
  * temporary is removed. Either way t is finished. */
 int ep_cachedir_tmp_commit(const struct cachedir *cd, struct cachedir_tmp *t, const char *final,
-			const void *buf, size_t len, const char **why);
+			   const void *buf, size_t len, const char **why);
 /* Closes and removes t if it exists (for abandoned writes). */
 void ep_cachedir_tmp_abort(struct cachedir_tmp *t);
 

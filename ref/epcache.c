@@ -40,7 +40,7 @@ struct query {
 	char base[PATH_MAX];
 	int base_rc; /* ep_cachedir_base()'s result: 0 when base is usable */
 	bool deep;
-	struct scan_result scan; /* the last scan */
+	struct scan_result scan; /* the answer */
 	struct stamp pre;	 /* the entry's stamp before that scan: the key */
 	int64_t now;		 /* the clock read with pre */
 	bool stable;		 /* the scan saw one state of the entry */
@@ -262,40 +262,43 @@ out:
 
 /* ---- scan: the view of one state of the entry ---- */
 
-/* Whether the scan takes its second look (scan.c, DESIGN.md section 3). At
- * the default level a file inside a distribution changes only within the
- * install window after the distribution's creation, which moved the
+/* What a round records and looks at again (scan.h, DESIGN.md section 3).
+ * At the default level a file inside a distribution changes only within
+ * the install window after the distribution's creation, which moved the
  * entry's stamp: once the pre-scan stamp is settled by the clock read with
- * it, every such window has closed, and a name renamed away during the scan
- * moves the entry's stamp past the pre-scan one, which the post-scan stat
- * sees. The strict level always looks twice: in-place edits come at any
- * time. ep_stamp_settle_wait(), not ep_stamp_settled(): the no-guard
- * variant removes the guard, not this. */
-static unsigned scan_flags(const struct query *q)
+ * it, every such window has closed, and a name renamed away during the
+ * round moves the entry's stamp past the pre-scan one, which the stat after
+ * the reads sees. Such a first round lists and reads in one pass and
+ * records nothing: the fast path. A later round always records: what the
+ * earlier ones read must be looked at again. The strict level always looks
+ * twice: in-place edits come at any time. ep_stamp_settle_wait(), not
+ * ep_stamp_settled(): the no-guard variant removes the guard, not this. */
+static unsigned scan_flags(const struct query *q, unsigned round)
 {
 	if (q->deep)
 		return SCAN_DEEP;
+	if (round)
+		return SCAN_RECHECK;
 	return ep_stamp_settle_wait(&q->pre, q->now, q->o->settle_ns) ? SCAN_RECHECK : 0;
 }
 
-/* One scan. 1 when it saw a single state of the entry, 0 when it must be
- * redone, 2 when the entry cannot be scanned (empty view), <0 on error. */
-static int scan_once(struct query *q)
+/* Opens the entry for a round: the clock, then the descriptor and its
+ * stamp. 0, 2 when the entry cannot be scanned (empty view), <0 on error. */
+static int open_entry(struct query *q, int *fd)
 {
-	struct stamp post;
 	struct stat st;
-	int fd, rc;
+	int rc;
 
 	/* The clock is read with the pre-scan stamp, not after the scan: a long
 	 * scan that began just after a change may have read half-written files,
 	 * and judging "settled" by a later clock would let it be cached. */
 	q->now = clock_now(q);
-	fd = open(q->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	*fd = open(q->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0 || fstat(*fd, &st) < 0) {
 		rc = errno;
-		if (fd >= 0)
-			close(fd);
-		ep_scan_result_release(&q->scan);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
 		q->st->reason = entry_problem(q, rc);
 		return is_real_error(rc) ? -rc : 2;
 	}
@@ -304,40 +307,115 @@ static int scan_once(struct query *q)
 	 * then leaves the key older than the change, and the next query sees
 	 * the difference (the seed's "record the observed mtime" rule). */
 	ep_stamp_from_stat(&q->pre, &st);
-	q->st->scans++;
-	emit(q, "scan", NULL);
-	rc = ep_scan_dir(fd, scan_flags(q), &q->scan);
-	close(fd);
-	if (rc)
-		return rc;
-	if (stat(q->path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return 0; /* gone or replaced meanwhile: the next open says which */
-	ep_stamp_from_stat(&post, &st);
-	if (FLAWED(FLAW_STAMP_AFTER_SCAN)) { /* flaw: the key and the clock from after the scan */
-		q->pre = post;
-		q->now = clock_now(q);
-		return !q->scan.raced;
-	}
-	/* Equal stamps before and after: no change was seen during the scan. */
-	return !q->scan.raced && ep_stamp_equal(&q->pre, &post);
+	return 0;
 }
 
-/* Scans until a scan sees one state, at most EPCACHE_MAX_SCANS times; then
- * the last scan is answered as it is (it is some mix of states that were
- * current during the query) and not cached. */
+/* The entry's stamp now, by path: 0, or 1 when it is gone or no longer a
+ * directory (the next open says which). */
+static int entry_stamp(const struct query *q, struct stamp *s)
+{
+	struct stat st;
+
+	if (stat(q->path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 1;
+	ep_stamp_from_stat(s, &st);
+	return 0;
+}
+
+/* The stamp a later round starts from: the clock, then the entry's stamp by
+ * path, taken just before the listing (what the last round did after its
+ * own stamp, the second look or ep_scan_keep(), takes time in which the
+ * entry may move again). 0, or 1 when the path no longer names the
+ * directory open at fd: the next round opens it again. */
+static int restamp(struct query *q)
+{
+	struct stamp now;
+
+	q->now = clock_now(q);
+	if (entry_stamp(q, &now) || now.dev != q->pre.dev || now.ino != q->pre.ino)
+		return 1;
+	q->pre = now;
+	return 0;
+}
+
+/* One round: list, read what is new, stamp the entry (the instant the view
+ * is claimed for), take the second look. 1 when the round saw one state of
+ * the entry, 0 when another must follow, 2 when the entry cannot be scanned
+ * (empty view), <0 on error. Why: DESIGN.md section 3. */
+static int scan_round(struct query *q, struct scan *sc, int *fd, unsigned round)
+{
+	struct stamp at;
+	unsigned flags;
+	int rc, gone;
+
+	if (*fd >= 0 && restamp(q)) {
+		close(*fd);
+		*fd = -1;
+	}
+	if (*fd < 0) {
+		rc = open_entry(q, fd);
+		if (rc)
+			return rc;
+	}
+	q->st->scans++;
+	emit(q, "scan", NULL);
+	flags = scan_flags(q, round);
+	rc = ep_scan_list(sc, *fd, flags, q->now, q->o->settle_ns);
+	if (!rc)
+		rc = ep_scan_read(sc, *fd);
+	if (rc)
+		return rc;
+	gone = entry_stamp(q, &at);
+	if (FLAWED(FLAW_STAMP_AFTER_SCAN) &&
+	    !gone) { /* flaw: the key and the clock from after the scan */
+		q->pre = at;
+		q->now = clock_now(q);
+	}
+	/* Equal stamps: the path names the directory listed, unchanged since
+	 * before the listing, so the listing (and every name in it) holds at
+	 * this instant. Else a change was seen: go round again, keeping what
+	 * was read (a vanished name is `raced`, should its rename share a
+	 * timestamp granule with the stamp before). */
+	if (!gone && !sc->raced && ep_stamp_equal(&q->pre, &at)) {
+		/* The second look, after that instant: each candidate it finds
+		 * unchanged was as read at the instant too. */
+		rc = ep_scan_verify(sc, *fd);
+		if (rc || !sc->raced)
+			return rc ? rc : 1;
+	}
+	/* What this round read is kept for the next (ep_scan_keep()). */
+	rc = gone ? 0 : ep_scan_keep(sc, *fd);
+	return rc < 0 ? rc : 0;
+}
+
+/* Rounds until one sees one state of the entry, at most EPCACHE_MAX_SCANS;
+ * each lists the entry again and reads only what is new or changed, so the
+ * window a change must hit shrinks to a listing and a few reads. If every
+ * round saw a change, the last listing with the files read for it is
+ * answered as it is and not cached: the one case where the answer may be a
+ * view that never existed (DESIGN.md section 3 says exactly when). */
 static int query_scan(struct query *q)
 {
-	int rc = 0;
+	struct scan sc;
+	int fd = -1, rc = 0;
 
+	ep_scan_init(&sc);
 	q->stable = false;
 	for (unsigned i = 0; i < EPCACHE_MAX_SCANS; i++) {
-		rc = scan_once(q);
-		/* A scan that saw the entry move answers a mix of states: redo it. */
+		rc = scan_round(q, &sc, &fd, i);
+		/* A round that saw the entry move answers a mix of states: go
+		 * round again. */
 		if (rc != 0 || FLAWED(FLAW_NO_RESCAN)) /* flaw: the mix is answered */
 			break;
 	}
-	if (rc == 1)
-		q->stable = true;
+	if (fd >= 0)
+		close(fd);
+	q->stable = rc == 1;
+	if (rc == 2) /* the entry cannot be scanned: an empty view */
+		ep_scan_result_release(&q->scan);
+	else if (rc >= 0)
+		rc = ep_scan_finish(&sc, &q->scan);
+	ep_scan_release(&sc);
 	return rc < 0 ? rc : 0;
 }
 

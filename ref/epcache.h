@@ -48,8 +48,13 @@
 /* The default settle window: 1 s of timestamp granularity (ext3, HFS+) plus
  * the 1 s install window of PROTOCOL.md section 6. */
 #define EPCACHE_SETTLE_DEFAULT_NS 2000000000LL
-/* Scans of one path entry before the last one is answered as it is. */
-#define EPCACHE_MAX_SCANS 8u
+/* Rounds of one path entry's scan (DESIGN.md section 3). The first lists the
+ * entry and reads every distribution; if the entry moved meanwhile, a later
+ * round lists it again and reads only what is new or changed, so that the
+ * answer is the view of one state. If every round saw the entry move, the
+ * last is answered as it is and not cached ("changed during scan"): only a
+ * tree changing faster than it can be listed, for the whole query. */
+#define EPCACHE_MAX_SCANS 24u
 
 /* Options; initialise with epcache_options_init(), then set what you need.
  * Pointers are borrowed for the duration of each call. */
@@ -128,7 +133,7 @@ enum epcache_entry_type {
  * `reason` says why a scan was not written (EPCACHE_NOT_CACHED):
  *   "cache disabled", "path entry missing", "path entry unreadable",
  *   "path entry not a directory",
- *   "changed during scan" (still moving after EPCACHE_MAX_SCANS scans),
+ *   "changed during scan" (still moving after EPCACHE_MAX_SCANS rounds),
  *   "too new" (the guard), "view too large", "no cache directory",
  *   "cache directory not owned by you", "cannot create cache directory",
  *   "cannot open cache base directory", "cache directory not trusted",
@@ -142,7 +147,7 @@ struct epcache_status {
 	enum epcache_entry_type entry_type;
 	const char *lookup; /* NULL on a hit */
 	const char *reason; /* NULL unless EPCACHE_NOT_CACHED */
-	unsigned scans;	    /* scans made (0 on a hit) */
+	unsigned scans;	    /* scan rounds made (0 on a hit) */
 };
 
 /* Sets the defaults: no flags, XDG rules, EPCACHE_SETTLE_DEFAULT_NS, the
@@ -171,9 +176,12 @@ int epcache_view_next(const struct epcache_view *v, size_t *pos, struct epcache_
  * distribution, with EPCACHE_DEEP), open+fstat+read+close of one cache
  * file, its checksum, a stamp comparison; the view then points into the
  * file's bytes, nothing is copied or parsed. With EPCACHE_NO_CACHE: open,
- * fstat and list the entry, open+fstat+read each entry_points.txt (stat
- * each again only while the entry is too new, or with EPCACHE_DEEP), sort,
- * stat the entry again.
+ * fstat and list the entry, open+fstat+read each entry_points.txt, stat the
+ * entry again, sort. While the entry is too new, each distribution that is
+ * itself too new is stat'ed again (twice), and with EPCACHE_DEEP each one.
+ * If the entry moved meanwhile: stat it, list it again, read what is new or
+ * changed, stat it, and stat each distribution read before (twice the
+ * first time), at most EPCACHE_MAX_SCANS rounds in all.
  *
  * A cache file is read only when it is owned by the effective uid the
  * process started with: a process that changes its effective uid without

@@ -34,8 +34,9 @@
  * | never-hits         | the reader checksums one byte fewer than the writer      | every file looks damaged: correct but never cached     |
  * | deep-dirs-only     | --deep validates directory stamps, not entry_points.txt  | an in-place edit of entry_points.txt is not seen       |
  * | waits-to-settle    | a too-new entry is waited for (sleep), rescanned, cached | queries wait up to the settle window                   |
- * | no-rescan          | a scan that raced a change (the entry's stamp moved, a   | a view that never existed: an upgrade landing mid-scan |
- * |                    | listed distribution vanished) is answered, not redone    | shows neither version                                  |
+ * | no-rescan          | a first round that raced a change (the entry's stamp     | a view that never existed: an upgrade landing mid-scan |
+ * |                    | moved, a listed distribution vanished) is answered: no   | shows neither version                                  |
+ * |                    | later round lists again                                  |                                                        |
  */
 /* clang-format on */
 #ifndef EPCACHE_FLAW_H

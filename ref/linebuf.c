@@ -41,7 +41,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
-int ep_linebuf_add(struct linebuf *lb, size_t nfields, const char *const *fields, const size_t *lens)
+int ep_linebuf_add(struct linebuf *lb, size_t nfields, const char *const *fields,
+		   const size_t *lens)
 {
 	size_t need = nfields; /* the TABs and the LF */
 	size_t off = lb->len;
@@ -71,6 +72,19 @@ int ep_linebuf_add(struct linebuf *lb, size_t nfields, const char *const *fields
 	return 0;
 }
 
+/* A dropped line keeps its bytes (they are not worth moving) but no length. */
+#define DROPPED SIZE_MAX
+
+void ep_linebuf_drop(struct linebuf *lb, size_t first, size_t n)
+{
+	for (size_t i = first; i < first + n && i < lb->n; i++) {
+		if (lb->refs[i].len != DROPPED) {
+			lb->refs[i].len = DROPPED;
+			lb->dropped++;
+		}
+	}
+}
+
 int ep_linebuf_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
@@ -95,16 +109,18 @@ static int sortref_cmp(const void *x, const void *y)
 
 int ep_linebuf_finish(struct linebuf *lb, char **text, size_t *len, size_t *count)
 {
+	size_t live = lb->n - lb->dropped, pos = 0, k = 0;
 	struct sortref *v = NULL;
 	char *out = NULL;
-	size_t pos = 0;
 
 	*text = NULL;
 	*len = 0;
 	*count = 0;
-	if (!lb->n)
+	if (!live) {
+		ep_linebuf_release(lb);
 		return 0;
-	v = malloc(lb->n * sizeof(*v));
+	}
+	v = malloc(live * sizeof(*v));
 	out = malloc(lb->len);
 	if (!v || !out) {
 		free(v);
@@ -112,17 +128,19 @@ int ep_linebuf_finish(struct linebuf *lb, char **text, size_t *len, size_t *coun
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < lb->n; i++) {
-		v[i].p = lb->buf + lb->refs[i].off;
-		v[i].len = lb->refs[i].len;
+		if (lb->refs[i].len == DROPPED)
+			continue;
+		v[k].p = lb->buf + lb->refs[i].off;
+		v[k++].len = lb->refs[i].len;
 	}
-	qsort(v, lb->n, sizeof(*v), sortref_cmp);
-	for (size_t i = 0; i < lb->n; i++) {
+	qsort(v, live, sizeof(*v), sortref_cmp);
+	for (size_t i = 0; i < live; i++) {
 		memcpy(out + pos, v[i].p, v[i].len + 1); /* with its LF */
 		pos += v[i].len + 1;
 	}
 	*text = out;
 	*len = pos;
-	*count = lb->n;
+	*count = live;
 	free(v);
 	ep_linebuf_release(lb);
 	return 0;

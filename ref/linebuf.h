@@ -16,8 +16,9 @@ struct linebuf_ref {
 struct linebuf {
 	char *buf; /* owned: every line added so far, each LF-terminated */
 	size_t len, cap;
-	struct linebuf_ref *refs; /* owned: one per line */
+	struct linebuf_ref *refs; /* owned: one per line, dropped ones included */
 	size_t n, refs_cap;
+	size_t dropped; /* lines dropped (ep_linebuf_drop()) */
 };
 
 void ep_linebuf_init(struct linebuf *lb);
@@ -25,8 +26,14 @@ void ep_linebuf_init(struct linebuf *lb);
 void ep_linebuf_release(struct linebuf *lb);
 /* Appends one line made of nfields fields joined by TAB (no LF inside the
  * fields: the caller guarantees it). 0 or -ENOMEM (lb unchanged then). */
-int ep_linebuf_add(struct linebuf *lb, size_t nfields, const char *const *fields, const size_t *lens);
-/* Sorts the lines and joins them, each LF-terminated, into a new buffer:
+int ep_linebuf_add(struct linebuf *lb, size_t nfields, const char *const *fields,
+		   const size_t *lens);
+/* Drops lines first .. first + n - 1 (counted in the order they were added,
+ * dropped ones included): ep_linebuf_finish() leaves them out. Lines are
+ * numbered by lb->n before they are added, so a caller can remember which
+ * ones a source gave and drop them when the source is gone. */
+void ep_linebuf_drop(struct linebuf *lb, size_t first, size_t n);
+/* Sorts the lines not dropped and joins them, each LF-terminated, into a new buffer:
  * *text (malloc'd, owned by the caller; NULL when there are no lines),
  * *len bytes, *count lines. Empties lb. 0 or -ENOMEM (lb unchanged then). */
 int ep_linebuf_finish(struct linebuf *lb, char **text, size_t *len, size_t *count);

@@ -21,6 +21,11 @@
 #define EXIT_ERROR 1
 #define EXIT_USAGE 2
 
+/* Standard output's buffer: a typical answer (10 KB for 100 distributions)
+ * goes out in one write(2) instead of 4 KiB stdio chunks, and a reader
+ * waiting on the pipe (the harness) wakes once. */
+#define OUTPUT_BUFFER (64u << 10)
+
 enum format { FORMAT_PROTOCOL, FORMAT_TEXT, FORMAT_JSON };
 
 struct cli {
@@ -400,11 +405,16 @@ int main(int argc, char **argv)
 {
 	struct cli c = {.format = FORMAT_PROTOCOL};
 	struct answer a = {0};
+	char *outbuf = malloc(OUTPUT_BUFFER);
 	struct pypath py;
 	char **paths;
 	size_t n;
 	int rc;
 
+	/* Never freed: stdio uses it until exit() flushes it. Without it, the
+	 * default buffer does. */
+	if (outbuf)
+		setvbuf(stdout, outbuf, _IOFBF, OUTPUT_BUFFER);
 	/* A closed standard output is reported as an error, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	epcache_options_init(&c.opts);

@@ -97,7 +97,8 @@ START_TEST(write_is_atomic_and_tidy)
 	ck_assert_int_eq(ep_cachedir_tmp_commit(&cd, &t, "ep-0123456789abcdef", "one", 3, &why), 0);
 	ck_assert_int_eq(stat(final, &a), 0);
 	ck_assert_int_eq(ep_cachedir_tmp_open(&cd, "ep-0123456789abcdef", &t), 0);
-	ck_assert_int_eq(ep_cachedir_tmp_commit(&cd, &t, "ep-0123456789abcdef", "two!", 4, &why), 0);
+	ck_assert_int_eq(ep_cachedir_tmp_commit(&cd, &t, "ep-0123456789abcdef", "two!", 4, &why),
+			 0);
 	ck_assert_int_eq(stat(final, &b), 0);
 	ck_assert_uint_ne(a.st_ino, b.st_ino); /* a new file, renamed over: never rewritten */
 	ck_assert_int_eq(b.st_size, 4);
@@ -124,7 +125,8 @@ START_TEST(commit_replaces_names_not_directories)
 	ck_assert_int_eq(symlink("/etc/passwd", tu_fmt("%s/ep-00000000000000bb", dir)), 0);
 	/* A directory at the name cannot be renamed over: left alone. */
 	ck_assert_int_eq(ep_cachedir_tmp_open(&cd, "ep-00000000000000aa", &t), 0);
-	ck_assert_int_eq(ep_cachedir_tmp_commit(&cd, &t, "ep-00000000000000aa", "x", 1, &why), -EISDIR);
+	ck_assert_int_eq(ep_cachedir_tmp_commit(&cd, &t, "ep-00000000000000aa", "x", 1, &why),
+			 -EISDIR);
 	ck_assert_str_eq(why, "cache file not ours");
 	/* A link at the name is replaced, never followed. */
 	ck_assert_int_eq(ep_cachedir_tmp_open(&cd, "ep-00000000000000bb", &t), 0);
@@ -149,33 +151,33 @@ START_TEST(read_checks_and_caps)
 	open_created(&cd);
 	dir = tu_fmt("%s/epcache", getenv("XDG_CACHE_HOME"));
 	f = tu_fmt("%s/ep-00000000000000cc", dir);
-	ck_assert_int_eq(
-	    ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf, &len, &st, &why),
-	    -ENOENT);
+	ck_assert_int_eq(ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf,
+					  &len, &st, &why),
+			 -ENOENT);
 	ck_assert_str_eq(why, "no cache file");
 	tu_writes(f, "content");
 	chmod(f, 0600);
-	ck_assert_int_eq(
-	    ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf, &len, &st, &why),
-	    0);
+	ck_assert_int_eq(ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf,
+					  &len, &st, &why),
+			 0);
 	ck_assert_uint_eq(len, 7);
 	ck_assert(!memcmp(buf, "content", 7));
 	free(buf);
 	fd = open(f, O_WRONLY);
 	ck_assert_int_eq(ftruncate(fd, (off_t)CACHEDIR_READ_MAX + 1), 0);
 	close(fd);
-	ck_assert_int_eq(
-	    ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf, &len, &st, &why),
-	    -EBADMSG);
+	ck_assert_int_eq(ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf,
+					  &len, &st, &why),
+			 -EBADMSG);
 	ck_assert_ptr_null(buf);
 	chmod(f, 0644);
-	ck_assert_int_eq(
-	    ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf, &len, &st, &why),
-	    -EBADMSG);
+	ck_assert_int_eq(ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf,
+					  &len, &st, &why),
+			 -EBADMSG);
 	chmod(f, 0664);
-	ck_assert_int_eq(
-	    ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf, &len, &st, &why),
-	    -EPERM);
+	ck_assert_int_eq(ep_cachedir_read(getenv("XDG_CACHE_HOME"), "ep-00000000000000cc", &buf,
+					  &len, &st, &why),
+			 -EPERM);
 	ck_assert_str_eq(why, "cache file group or world writable");
 	ep_cachedir_release(&cd);
 }

@@ -49,7 +49,8 @@ START_TEST(unaligned_matches_aligned)
 	for (size_t len = 0; len <= 256; len++)
 		for (size_t off = 1; off < 8; off++) {
 			memcpy(copy, buf + off, len);
-			ck_assert(ep_hash_xxh64(buf + off, len, 42) == ep_hash_xxh64(copy, len, 42));
+			ck_assert(ep_hash_xxh64(buf + off, len, 42) ==
+				  ep_hash_xxh64(copy, len, 42));
 		}
 }
 END_TEST
