@@ -313,8 +313,8 @@ static int cmd_run(int argc, char **argv, const char *prog)
 	struct paths args = {0}, files = {0};
 	const char *impl = NULL, *out = NULL;
 	char **words = NULL, *json_path = NULL;
-	struct scenario *sc;
-	struct scen_result *res;
+	struct scenario *sc = NULL;
+	struct scen_result *res = NULL;
 	struct report_run rr;
 	size_t nwords, where, ran = 0, p, f, s, e;
 	int64_t t0;
@@ -398,16 +398,17 @@ static int cmd_run(int argc, char **argv, const char *prog)
 		fprintf(stderr,
 			"cachetorture: --impl: unterminated quote or escape at offset %zu\n",
 			where);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (rc || nwords == 0) {
 		fprintf(stderr, "cachetorture: --impl: %s\n", rc ? strerror(-rc) : "empty command");
-		words_free(words);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (resolve_impl(words) < 0) {
-		words_free(words);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (!o.workdir) {
 		const char *t = getenv("TMPDIR");
@@ -424,7 +425,8 @@ static int cmd_run(int argc, char **argv, const char *prog)
 	res = calloc(files.n ? files.n : 1, sizeof(*res));
 	if (!sc || !res) {
 		fprintf(stderr, "cachetorture: out of memory\n");
-		return EXIT_ENV;
+		status = EXIT_ENV;
+		goto out;
 	}
 	for (size_t i = 0; i < files.n; i++) {
 		struct scenario_error err;
@@ -502,8 +504,9 @@ static int cmd_run(int argc, char **argv, const char *prog)
 		status = EXIT_FAIL;
 out:
 	for (size_t i = 0; i < files.n; i++) {
-		scenario_release(&sc[i]);
-		if (i < ran)
+		if (sc)
+			scenario_release(&sc[i]);
+		if (res && i < ran)
 			scen_result_release(&res[i]);
 		free(files.v[i]);
 	}
