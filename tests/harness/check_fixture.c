@@ -5,6 +5,7 @@
 #include "fixture.h"
 #include "oracle.h"
 #include "view.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -30,20 +31,6 @@
 	} while (0)
 
 /* Made in main() before the suite forks its tests (see check_oracle.c). */
-static char scratch[PATH_MAX];
-
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-}
-
 static void make(uint64_t seed, uint64_t index, unsigned version, int force, struct fixture_dist *d)
 {
 	int rc = fixture_dist_make(seed, index, version, force, d);
@@ -569,29 +556,6 @@ START_TEST(test_dist_write)
 }
 END_TEST
 
-static void remove_tree(int at, const char *name)
-{
-	int fd;
-	DIR *d;
-	struct dirent *de;
-
-	if (unlinkat(at, name, 0) == 0 || (errno != EISDIR && errno != EPERM))
-		return;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			remove_tree(dirfd(d), de->d_name);
-	closedir(d);
-	unlinkat(at, name, AT_REMOVEDIR);
-}
-
 static Suite *fixture_suite(void)
 {
 	Suite *s = suite_create("fixture");
@@ -616,28 +580,7 @@ static Suite *fixture_suite(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	SRunner *sr;
-	int failed;
-
-	snprintf(scratch, sizeof(scratch), "%s/check_fixture.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "check_fixture: cannot make a scratch directory in '%s': %s\n",
-			tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if (tu_scratch_make("check_fixture", 0) < 0)
 		return 2;
-	}
-	sr = srunner_create(fixture_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed) {
-		char kept[PATH_MAX + 8];
-
-		snprintf(kept, sizeof(kept), "%s.failed", scratch);
-		if (rename(scratch, kept) == 0)
-			fprintf(stderr, "check_fixture: scratch kept in %s\n", kept);
-	} else {
-		remove_tree(AT_FDCWD, scratch);
-	}
-	return failed ? 1 : 0;
+	return tu_run(fixture_suite(), "check_fixture");
 }

@@ -11,6 +11,7 @@
 #include "sandbox.h"
 #include "treehash.h"
 #include "view.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -26,24 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The scratch root of this run, made in main() before the suite forks its
- * tests: a test that fails exits at once, so removal cannot be its job. */
-static char scratch[PATH_MAX];
-
 #define SEED 11
 #define NS   1000000000LL
-
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-}
 
 /* ---- the world: sandbox, history, mutator ---- */
 
@@ -1621,29 +1606,7 @@ static Suite *mutator_suite(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	SRunner *sr;
-	int failed;
-
-	snprintf(scratch, sizeof(scratch), "%s/check_mutator.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "check_mutator: cannot make a scratch directory in '%s': %s\n",
-			tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if (tu_scratch_make("check_mutator", 0) < 0)
 		return 2;
-	}
-	sr = srunner_create(mutator_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed) {
-		char kept[PATH_MAX + 8];
-
-		snprintf(kept, sizeof(kept), "%s.failed", scratch);
-		if (rename(scratch, kept) == 0)
-			fprintf(stderr, "check_mutator: scratch kept in %s\n", kept);
-	} else if (tree_remove(scratch) != 0) {
-		fprintf(stderr, "check_mutator: cannot remove %s\n", scratch);
-		return 1;
-	}
-	return failed ? 1 : 0;
+	return tu_run(mutator_suite(), "check_mutator");
 }

@@ -5,6 +5,7 @@
 #include "hash.h"
 #include "oracle.h"
 #include "view.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -24,30 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The scratch root of this run, made in main() before the suite forks its
- * tests: a test that fails exits at once, so removal cannot be its job. */
-static char scratch[PATH_MAX];
-
 /* ---- small helpers: a failing helper fails the test that called it ---- */
-
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-}
-
-/* A fresh directory scratch/<name> for one test. */
-static void test_dir(char *out, const char *name)
-{
-	pathf(out, "%s/%s", scratch, name);
-	ck_assert_msg(mkdir(out, 0755) == 0, "mkdir %s: %s", out, strerror(errno));
-}
 
 static void mkdirs(const char *base, const char *rel)
 {
@@ -874,31 +852,6 @@ END_TEST
 
 /* ---- the run ---- */
 
-/* Removes what a test left, even directories it made unreadable. */
-static void remove_tree(int at, const char *name)
-{
-	int fd;
-	DIR *d;
-	struct dirent *de;
-
-	if (unlinkat(at, name, 0) == 0 || (errno != EISDIR && errno != EPERM))
-		return;
-	fchmodat(at, name, 0700, 0);
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			remove_tree(dirfd(d), de->d_name);
-	closedir(d);
-	unlinkat(at, name, AT_REMOVEDIR);
-}
-
 static Suite *oracle_suite(void)
 {
 	Suite *s = suite_create("oracle");
@@ -933,32 +886,9 @@ static Suite *oracle_suite(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	SRunner *sr;
-	int failed;
-
-	snprintf(scratch, sizeof(scratch), "%s/check_oracle.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "check_oracle: cannot make a scratch directory in '%s': %s\n",
-			tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if (tu_scratch_make("check_oracle", 1) < 0)
 		return 2;
-	}
-	/* Let the unprivileged child of test_unreadable in. */
-	chmod(scratch, 0755);
 	/* SIGPIPE would kill a test whose Python side died early. */
 	signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(oracle_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed) {
-		char kept[PATH_MAX + 8];
-
-		snprintf(kept, sizeof(kept), "%s.failed", scratch);
-		if (rename(scratch, kept) == 0)
-			fprintf(stderr, "check_oracle: scratch kept in %s\n", kept);
-	} else {
-		remove_tree(AT_FDCWD, scratch);
-	}
-	return failed ? 1 : 0;
+	return tu_run(oracle_suite(), "check_oracle");
 }

@@ -7,6 +7,7 @@
 #include "report.h"
 #include "run.h"
 #include "treehash.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -26,26 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The scratch root of this run, made in main() before the suite forks its
- * tests: a test that fails exits at once, so removal cannot be its job. */
-static char scratch[PATH_MAX];
-
 #define NOBODY	  65534
 #define PYTHON	  "/usr/bin/python3"
 #define SCHEMA	  "harness/results.schema.json"
 #define VALIDATOR "tests/integration/validate_results.py"
-
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-}
 
 static size_t dir_size(const char *dir)
 {
@@ -814,31 +799,7 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	SRunner *sr;
-	int failed;
-
-	snprintf(scratch, sizeof(scratch), "%s/check_report.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "check_report: cannot make a scratch directory in '%s': %s\n",
-			tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if (tu_scratch_make("check_report", 1) < 0)
 		return 2;
-	}
-	/* Let the unprivileged child of test_json_unwritable in. */
-	chmod(scratch, 0755);
-	sr = srunner_create(report_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed) {
-		char kept[PATH_MAX + 8];
-
-		snprintf(kept, sizeof(kept), "%s.failed", scratch);
-		if (rename(scratch, kept) == 0)
-			fprintf(stderr, "check_report: scratch kept in %s\n", kept);
-	} else if (tree_remove(scratch) != 0) {
-		fprintf(stderr, "check_report: cannot remove %s\n", scratch);
-		return 1;
-	}
-	return failed ? 1 : 0;
+	return tu_run(report_suite(), "check_report");
 }

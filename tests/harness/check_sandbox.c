@@ -8,6 +8,7 @@
 #include "sandbox.h"
 #include "treehash.h"
 #include "view.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -23,29 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The scratch root of this run, made in main() before the suite forks its
- * tests: a test that fails exits at once, so removal cannot be its job. */
-static char scratch[PATH_MAX];
-
 #define NOBODY 65534
-
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-}
-
-static void test_dir(char *out, const char *name)
-{
-	pathf(out, "%s/%s", scratch, name);
-	ck_assert_msg(mkdir(out, 0755) == 0, "mkdir %s: %s", out, strerror(errno));
-}
 
 /* lstat of root/rel, which must exist with that type and permission bits. */
 static void want(const char *root, const char *rel, mode_t type, mode_t perm)
@@ -792,34 +771,10 @@ static Suite *sandbox_suite(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	SRunner *sr;
-	int failed;
-
-	snprintf(scratch, sizeof(scratch), "%s/check_sandbox.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "check_sandbox: cannot make a scratch directory in '%s': %s\n",
-			tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if (tu_scratch_make("check_sandbox", 1) < 0)
 		return 2;
-	}
-	/* Let the unprivileged child of test_create_errors in. */
-	chmod(scratch, 0755);
 	/* The sandbox's modes go through the umask (see the report): the
 	 * layout test states them for the usual one. */
 	umask(022);
-	sr = srunner_create(sandbox_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed) {
-		char kept[PATH_MAX + 8];
-
-		snprintf(kept, sizeof(kept), "%s.failed", scratch);
-		if (rename(scratch, kept) == 0)
-			fprintf(stderr, "check_sandbox: scratch kept in %s\n", kept);
-	} else if (tree_remove(scratch) != 0) {
-		fprintf(stderr, "check_sandbox: cannot remove %s\n", scratch);
-		return 1;
-	}
-	return failed ? 1 : 0;
+	return tu_run(sandbox_suite(), "check_sandbox");
 }

@@ -4,6 +4,7 @@
  * tree_remove through locked directories, as root and as the owner uid. */
 #include "hash.h"
 #include "treehash.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -19,29 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The scratch root of this run, made in main() before the suite forks its
- * tests: a test that fails exits at once, so removal cannot be its job. */
-static char scratch[PATH_MAX];
-
 #define NOBODY 65534
-
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-}
-
-static void test_dir(char *out, const char *name)
-{
-	pathf(out, "%s/%s", scratch, name);
-	ck_assert_msg(mkdir(out, 0755) == 0, "mkdir %s: %s", out, strerror(errno));
-}
 
 static void mkd(const char *base, const char *rel, mode_t mode)
 {
@@ -724,31 +703,7 @@ static Suite *treehash_suite(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	SRunner *sr;
-	int failed;
-
-	snprintf(scratch, sizeof(scratch), "%s/check_treehash.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "check_treehash: cannot make a scratch directory in '%s': %s\n",
-			tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if (tu_scratch_make("check_treehash", 1) < 0)
 		return 2;
-	}
-	/* Let the unprivileged children of the uid tests in. */
-	chmod(scratch, 0755);
-	sr = srunner_create(treehash_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed) {
-		char kept[PATH_MAX + 8];
-
-		snprintf(kept, sizeof(kept), "%s.failed", scratch);
-		if (rename(scratch, kept) == 0)
-			fprintf(stderr, "check_treehash: scratch kept in %s\n", kept);
-	} else if (tree_remove(scratch) != 0) {
-		fprintf(stderr, "check_treehash: cannot remove %s\n", scratch);
-		return 1;
-	}
-	return failed ? 1 : 0;
+	return tu_run(treehash_suite(), "check_treehash");
 }

@@ -1147,9 +1147,7 @@ static char *g_mnt;
 
 static void mounts_parent_setup(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	if (asprintf(&g_mntroot, "%s/epcache-mnt-XXXXXX", t && t[0] == '/' ? t : "/tmp") < 0 ||
+	if (asprintf(&g_mntroot, "%s/epcache-mnt-XXXXXX", scratch_base()) < 0 ||
 	    !mkdtemp(g_mntroot))
 		abort();
 }

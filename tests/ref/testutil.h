@@ -2,7 +2,7 @@
  * reference's Check suites. Header-only (the Makefile builds one .c per
  * suite); every helper is static inline so a suite pays for what it uses.
  *
- * Every suite works in its own mkdtemp() directory under $TMPDIR (else /tmp),
+ * Every suite works in its own mkdtemp() directory under scratch_base(),
  * points HOME and XDG_CACHE_HOME into it, and removes it afterwards; nothing
  * touches the real user's home or caches. */
 #ifndef EPCACHE_TESTUTIL_H
@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../scratchdir.h"
 
 /* A skipped test passes (Check has no skip) and says why on stderr. */
 #define TU_SKIP(...)                                                                               \
@@ -63,8 +65,7 @@ static inline char *tu_fmt(const char *fmt, ...)
 /* A fresh scratch directory; HOME and XDG_CACHE_HOME point into it. */
 static inline char *tu_scratch(void)
 {
-	const char *t = getenv("TMPDIR");
-	char *d = tu_fmt("%s/epcache-test-XXXXXX", t && t[0] == '/' ? t : "/tmp");
+	char *d = tu_fmt("%s/epcache-test-XXXXXX", scratch_base());
 
 	ck_assert_ptr_nonnull(mkdtemp(d));
 	setenv("HOME", tu_fmt("%s/home", d), 1);
