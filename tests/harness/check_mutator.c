@@ -233,24 +233,6 @@ static const struct hstate *state(const struct world *w, size_t e, size_t k)
 	return &w->h.entries[e].states[k];
 }
 
-/* The metadata directories in dir. */
-static size_t count_dists(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		n += (len > 10 && !strcmp(de->d_name + len - 10, ".dist-info")) ||
-		     (len > 9 && !strcmp(de->d_name + len - 9, ".egg-info"));
-	}
-	closedir(d);
-	return n;
-}
-
 static bool exists_in(const char *dir, const char *name)
 {
 	char p[PATH_MAX];

@@ -301,24 +301,6 @@ START_TEST(test_populate)
 }
 END_TEST
 
-/* The metadata directories in dir. */
-static size_t count_dists(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		n += (len > 10 && !strcmp(de->d_name + len - 10, ".dist-info")) ||
-		     (len > 9 && !strcmp(de->d_name + len - 9, ".egg-info"));
-	}
-	closedir(d);
-	return n;
-}
-
 START_TEST(test_populate_content)
 {
 	struct sandbox sb;

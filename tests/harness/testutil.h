@@ -9,6 +9,7 @@
 #ifndef CT_TESTUTIL_H
 #define CT_TESTUTIL_H
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -41,6 +42,24 @@ static inline void test_dir(char *out, const char *name)
 {
 	pathf(out, "%s/%s", scratch, name);
 	ck_assert_msg(mkdir(out, 0755) == 0, "mkdir %s: %s", out, strerror(errno));
+}
+
+/* The metadata directories in dir. */
+static inline size_t count_dists(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		n += (len > 10 && !strcmp(de->d_name + len - 10, ".dist-info")) ||
+		     (len > 9 && !strcmp(de->d_name + len - 9, ".egg-info"));
+	}
+	closedir(d);
+	return n;
 }
 
 /* Makes the scratch root for suite NAME (see scratchdir.h for where). Mode
