@@ -187,14 +187,14 @@ int view_reduce(const struct view *full, struct view *out)
 	rc = linebuf_to_view(&lb, out);
 	if (rc)
 		goto out;
-	/* Distinct lines: squeeze adjacent duplicates in place. */
-	{
-		char *w = out->text, *r = out->text,
-		     *e = out->len ? out->text + out->len : out->text;
+	/* Distinct lines: squeeze adjacent duplicates in place (an empty view
+	 * may have no text at all). */
+	if (out->text) {
+		char *w = out->text, *r = out->text, *e = out->text + out->len;
 		const char *prev = NULL;
 		size_t prevlen = 0;
 
-		while (r && r < e) {
+		while (r < e) {
 			char *nl = memchr(r, '\n', (size_t)(e - r));
 			size_t len = (size_t)(nl - r);
 
@@ -206,8 +206,7 @@ int view_reduce(const struct view *full, struct view *out)
 			}
 			r = nl + 1;
 		}
-		if (out->text)
-			view_adopt(out, out->text, (size_t)(w - out->text));
+		view_adopt(out, out->text, (size_t)(w - out->text));
 	}
 out:
 	linebuf_release(&lb);
