@@ -1459,27 +1459,9 @@ static int union_at_end(const struct ctx *c, const struct hquery *q, struct view
 	if (!rc)
 		rc = linebuf_to_view(&lb, out);
 	linebuf_release(&lb);
-	if (rc || !out->len)
-		return rc;
-	/* Distinct lines, as a reduced answer has them. */
-	char *w = out->text, *r = out->text, *end = out->text + out->len;
-	const char *prev = NULL;
-	size_t prevlen = 0;
-
-	while (r < end) {
-		char *nl = memchr(r, '\n', (size_t)(end - r));
-		size_t n = (size_t)(nl - r);
-
-		if (!prev || n != prevlen || memcmp(prev, r, n) != 0) {
-			memmove(w, r, n + 1);
-			prev = w;
-			prevlen = n;
-			w += n + 1;
-		}
-		r = nl + 1;
-	}
-	view_adopt(out, out->text, (size_t)(w - out->text));
-	return 0;
+	if (!rc)
+		view_unique(out); /* distinct lines, as a reduced answer has them */
+	return rc;
 }
 
 static int example_reduced(struct ctx *c, const struct hquery *q, bool stale, size_t empty)

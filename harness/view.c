@@ -166,6 +166,30 @@ int linebuf_to_view(struct linebuf *lb, struct view *out)
 	return 0;
 }
 
+void view_unique(struct view *v)
+{
+	char *w = v->text, *r = v->text, *end;
+	const char *prev = NULL;
+	size_t prevlen = 0;
+
+	if (!v->text) /* empty: nothing to squeeze, and no text to point into */
+		return;
+	end = v->text + v->len;
+	while (r < end) {
+		char *nl = memchr(r, '\n', (size_t)(end - r));
+		size_t n = (size_t)(nl - r);
+
+		if (!prev || n != prevlen || memcmp(prev, r, n) != 0) {
+			memmove(w, r, n + 1);
+			prev = w;
+			prevlen = n;
+			w += n + 1;
+		}
+		r = nl + 1;
+	}
+	view_adopt(v, v->text, (size_t)(w - v->text));
+}
+
 int view_reduce(const struct view *full, struct view *out)
 {
 	struct linebuf lb;
@@ -187,27 +211,7 @@ int view_reduce(const struct view *full, struct view *out)
 	rc = linebuf_to_view(&lb, out);
 	if (rc)
 		goto out;
-	/* Distinct lines: squeeze adjacent duplicates in place (an empty view
-	 * may have no text at all). */
-	if (out->text) {
-		char *w = out->text, *r = out->text, *e = out->text + out->len;
-		const char *prev = NULL;
-		size_t prevlen = 0;
-
-		while (r < e) {
-			char *nl = memchr(r, '\n', (size_t)(e - r));
-			size_t len = (size_t)(nl - r);
-
-			if (!prev || len != prevlen || memcmp(prev, r, len) != 0) {
-				memmove(w, r, len + 1);
-				prev = w;
-				prevlen = len;
-				w += len + 1;
-			}
-			r = nl + 1;
-		}
-		view_adopt(out, out->text, (size_t)(w - out->text));
-	}
+	view_unique(out);
 out:
 	linebuf_release(&lb);
 	return rc;

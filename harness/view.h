@@ -33,6 +33,9 @@ void view_release(struct view *v);
 int view_copy(struct view *dst, const struct view *src);
 /* Takes ownership of text (malloc'd, already sorted, every line LF-ended). */
 void view_adopt(struct view *v, char *text, size_t len);
+/* Drops adjacent duplicate lines in place: in a sorted view, every
+ * duplicate (a reduced answer has distinct lines). */
+void view_unique(struct view *v);
 /* Reduced projection of a full view: D dropped, distinct, sorted. 0 or -ENOMEM. */
 int view_reduce(const struct view *full, struct view *out);
 /* Bytewise line order, LF excluded: <0, 0, >0 like memcmp. */
