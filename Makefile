@@ -44,8 +44,15 @@ DEPS_OK = $(BUILD)/.deps-ok
 
 REF_LIB_SRC = $(filter-out ref/main.c,$(wildcard ref/*.c))
 REF_LIB_OBJ = $(REF_LIB_SRC:%.c=$(BUILD)/%.o)
-HAR_LIB_SRC = $(filter-out harness/main.c,$(wildcard harness/*.c))
+# The harness is one level of folders by stage (util/, load/, world/, ...),
+# with a few modules still at the top; every one of them goes into
+# libharness.a, objects mirroring the tree under $(BUILD)/harness/. The
+# command's main() is harness/cmd/main.c once it has moved there.
+HAR_MAIN_SRC = $(firstword $(wildcard harness/cmd/main.c) harness/main.c)
+HAR_LIB_SRC = $(filter-out harness/main.c harness/cmd/main.c,$(wildcard harness/*.c harness/*/*.c))
 HAR_LIB_OBJ = $(HAR_LIB_SRC:%.c=$(BUILD)/%.o)
+# Harness includes are written relative to harness/: "util/strbuf.h".
+HAR_INC = -Iharness
 
 # The broken variants: one documented flaw each (ref/flaw.h, tests/variants.tsv).
 VARIANTS = stamp-after-scan cache-mtime no-guard mtime-only-key whole-second-key \
@@ -74,18 +81,22 @@ $(BUILD)/ref/%.o: ref/%.c | $(DEPS_OK)
 
 $(BUILD)/harness/%.o: harness/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PC_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PC_CFLAGS) $(HAR_INC) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libepcache.a: $(REF_LIB_OBJ)
 	$(AR) rcs $@ $^
 
+# Made afresh: a module that moved to a folder must not linger as a stale
+# member, and two objects of the same name in different folders must not
+# replace each other (ar matches members by file name alone).
 $(BUILD)/libharness.a: $(HAR_LIB_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/epcache: $(BUILD)/ref/main.o $(BUILD)/libepcache.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON) -lpthread
 
-$(BUILD)/cachetorture: $(BUILD)/harness/main.o $(BUILD)/libharness.a
+$(BUILD)/cachetorture: $(HAR_MAIN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libharness.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON) -lpthread -lm
 
 # The bench links both sides on purpose: it times the reference's library
@@ -95,7 +106,7 @@ $(BUILD)/ctbench: $(BUILD)/tools/bench.o $(BUILD)/libepcache.a $(BUILD)/libharne
 
 $(BUILD)/tools/%.o: tools/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PC_CFLAGS) -Iref -Iharness -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PC_CFLAGS) -Iref $(HAR_INC) -MMD -MP -c -o $@ $<
 
 # One rule set per variant: the reference compiled with -DEPCACHE_FLAW=FLAW_<NAME>.
 define variant_rules
@@ -114,7 +125,7 @@ $(BUILD)/tests/ref/%: tests/ref/%.c $(BUILD)/libepcache.a | $(DEPS_OK)
 
 $(BUILD)/tests/harness/%: tests/harness/%.c $(BUILD)/libharness.a | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PC_CFLAGS) -Iharness -MMD -MP -o $@ $< $(BUILD)/libharness.a $(CHECKLIBS) $(JANSSON) -lpthread -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PC_CFLAGS) $(HAR_INC) -MMD -MP -o $@ $< $(BUILD)/libharness.a $(CHECKLIBS) $(JANSSON) -lpthread -lm
 
 run: all
 	@mkdir -p results
